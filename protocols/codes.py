@@ -140,16 +140,17 @@ class RegionCode:
 
 
 def _level_of(text: str) -> RegionLevel | None:
-    """Level from the zero pattern, or None when a lower part is set under a zero part."""
-    for level in reversed(RegionLevel):
-        cut = _SIGNIFICANT[level]
-        if level is RegionLevel.NATIONAL:
-            return level if text == "0" * 12 else None
-        prev = _SIGNIFICANT[RegionLevel(level - 1)]
-        if text[cut:] == "0" * (12 - cut) and text[prev:cut] != "0" * (cut - prev):
-            return level
-    return None
+    """Level of the deepest non-zero part, or None when a part above it is zero.
 
+    The county part alone may be zero above a township: prefecture cities without counties
+    (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) number their townships 441900003 and so on.
+    """
+    parts = [text[a:b] for a, b in zip(_BOUNDARIES, _BOUNDARIES[1:], strict=False)]
+    deepest = max((i for i, part in enumerate(parts) if part.strip("0")), default=-1)
+    for i in range(deepest):
+        if not parts[i].strip("0") and i != 2:
+            return None
+    return RegionLevel(deepest + 2)
 
 
 RESOURCE_TYPES: dict[str, str] = {
