@@ -30,6 +30,7 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.cap", "app", "cap"),
     ("dispatcher.cli.ebd", "app", "ebd"),
     ("dispatcher.cli.region", "app", "region"),
+    ("dispatcher.cli.platform", "register", None),
 ]
 
 for module_name, attribute, sub_name in _AREAS:

@@ -1,0 +1,122 @@
+"""What every bearer adapter implements, and the registry that finds them.
+
+An adapter turns one task into its bearer's signalling and reports, per target, what happened
+(a rich result, never a bare bool). Acks from terminals come back separately, through the
+``AckSink`` the platform hands each adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+
+class Outcome(str, Enum):
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    target: str
+    outcome: Outcome
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SendReport:
+    outcomes: tuple[TargetOutcome, ...]
+
+    @property
+    def delivered(self) -> tuple[str, ...]:
+        return tuple(o.target for o in self.outcomes if o.outcome is Outcome.DELIVERED)
+
+    @property
+    def not_delivered(self) -> tuple[TargetOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.outcome is not Outcome.DELIVERED)
+
+
+@dataclass(frozen=True)
+class Transmission:
+    """Everything an adapter needs to put one alert on its bearer for one task."""
+
+    alert_id: str
+    task_id: str
+    ebmid: str
+    msg_type: int
+    drill: bool
+    event_type: str
+    severity: int
+    texts: tuple[tuple[str, str, str], ...]  # (language, title, description)
+    regions: tuple[str, ...]
+    targets: tuple[str, ...]
+    start: dt.datetime | None
+    end: dt.datetime | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AckReport:
+    alert_id: str
+    target: str
+    state: str  # received, verified, playing, played, rejected, failed
+    detail: dict[str, Any] = field(default_factory=dict)
+    at: dt.datetime | None = None
+
+
+class AckSink(Protocol):
+    async def submit(self, acks: Sequence[AckReport]) -> None: ...
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    ebrid: str
+    bearer: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, transmission: Transmission) -> SendReport: ...
+
+    async def cancel(self, transmission: Transmission) -> SendReport: ...
+
+
+AdapterFactory = Callable[[str, dict[str, Any], AckSink], Adapter]
+
+
+class UnknownBearer(ValueError):
+    code = "unknown-bearer"
+
+
+class AdapterRegistry:
+    """Bearer name -> factory; the platform builds one adapter per inventory row."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, AdapterFactory] = {}
+
+    def register(self, bearer: str, factory: AdapterFactory) -> None:
+        self._factories[bearer] = factory
+
+    def bearers(self) -> list[str]:
+        return sorted(self._factories)
+
+    def create(self, *, bearer: str, ebrid: str, config: dict[str, Any], acks: AckSink) -> Adapter:
+        try:
+            factory = self._factories[bearer]
+        except KeyError:
+            known = ", ".join(self.bearers()) or "none"
+            raise UnknownBearer(f"no adapter for bearer {bearer!r} (known: {known})") from None
+        return factory(ebrid, config, acks)
+
+
+def default_registry() -> AdapterRegistry:
+    from adapters.fake import FakeAdapter
+
+    registry = AdapterRegistry()
+    registry.register("fake", FakeAdapter.factory)
+    return registry

@@ -1,0 +1,153 @@
+"""create_app(settings) -> FastAPI. The lifespan starts the database, adapters and workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from adapters.base import Adapter, AdapterRegistry, default_registry
+from dispatcher.api import alerts as alerts_api
+from dispatcher.config import Settings
+from dispatcher.services.geometry import CountyGeometry
+from dispatcher.logging import configure_logging
+from dispatcher.metrics import Metrics
+from dispatcher.services.acks import AckCollector
+from dispatcher.services.fanout import Fanout, FanoutConfig
+from dispatcher.services.intake import IntakeContext
+from dispatcher.services.ratelimit import RateLimiter
+from dispatcher.store import repo
+from dispatcher.store.db import Database
+from dispatcher.store.errors import StoreUnavailable
+from dispatcher.store.records import AdapterRow
+from signing.trust import TrustStore
+
+log = logging.getLogger("ebc.app")
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    metrics: Metrics
+    intake: IntakeContext
+    acks: AckCollector
+    fanout: Fanout
+    adapters: dict[str, Adapter] = field(default_factory=dict)
+
+
+def load_trust(settings: Settings) -> TrustStore:
+    path = settings.trust_store or settings.dir / "trust.json"
+    return TrustStore.load(path) if path.exists() else TrustStore()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+    registry: AdapterRegistry | None = None,
+) -> FastAPI:
+    configure_logging()
+    metrics = Metrics()
+    db = Database(settings.database_url)
+    acks = AckCollector(db=db, clock=clock, batch_size=settings.ack_batch_size,
+                        flush_interval=settings.ack_flush_interval,
+                        on_written=metrics.acks.inc)
+    intake = IntakeContext(
+        db=db, trust=load_trust(settings), geometry=CountyGeometry(),
+        limiter=RateLimiter(settings.rate_limit_per_minute, clock=time.monotonic),
+        ebrid=settings.ebrid, jurisdiction=settings.jurisdiction,
+        freshness_seconds=settings.freshness_seconds,
+        future_skew_seconds=settings.future_skew_seconds,
+        max_body_bytes=settings.max_body_bytes,
+        default_duration=dt.timedelta(seconds=settings.default_duration_seconds),
+        max_attempts=settings.max_attempts, clock=clock,
+    )
+    adapters_registry = registry or default_registry()
+    adapters: dict[str, Adapter] = {}
+    fanout = Fanout(db=db, adapters=adapters, clock=clock, config=FanoutConfig(
+        instance=settings.instance, workers=settings.workers,
+        lease_seconds=settings.lease_seconds, poll_interval=settings.poll_interval))
+    platform = Platform(settings, db, metrics, intake, acks, fanout, adapters)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await db.start()
+        async with db.session() as session:
+            for cfg in settings.adapters:
+                await repo.upsert_adapter(session, adapter=AdapterRow(
+                    ebrid=cfg.ebrid, bearer=cfg.bearer, regions=list(cfg.regions),
+                    enabled=cfg.enabled, healthy=True, config=dict(cfg.config)))
+            rows = await repo.list_adapters(session)
+            await session.commit()
+        for row in rows:
+            if row.enabled and row.bearer in adapters_registry.bearers():
+                adapter = adapters_registry.create(bearer=row.bearer, ebrid=row.ebrid,
+                                                   config=dict(row.config), acks=acks)
+                await adapter.start()
+                adapters[row.ebrid] = adapter
+        await acks.start()
+        await fanout.start()
+        log.info("platform %s started (%s, %d adapters)", settings.ebrid, settings.level,
+                 len(adapters))
+        try:
+            yield
+        finally:
+            await fanout.stop()
+            await acks.stop()
+            for adapter in adapters.values():
+                await adapter.stop()
+            await db.stop()
+
+    app = FastAPI(title="EBC emergency broadcast control platform", version="0.1.0",
+                  lifespan=lifespan)
+    app.state.platform = platform
+    app.include_router(alerts_api.router)
+
+    @app.middleware("http")
+    async def time_intake(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        if request.method == "POST" and request.url.path == "/api/v1/alerts":
+            metrics.intake_latency.observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> Response:
+        try:
+            await db.ping()
+        except StoreUnavailable as exc:
+            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready", "adapters": len(adapters)})
+
+    @app.get("/metrics", tags=["operations"])
+    async def prometheus_metrics() -> Response:
+        try:
+            async with db.session() as session:
+                counts = await repo.task_state_counts(session)
+                due = await repo.due_task_count(session, now=clock())
+            for state, count in counts.items():
+                metrics.tasks.labels(state=state).set(count)
+            metrics.queue_depth.set(due)
+        except StoreUnavailable:
+            pass
+        metrics.ack_backlog.set(acks.backlog)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,206 @@
+"""Incoming alert formats -> AlertMessage: CAP 1.2 XML and the EBM as JSON.
+
+CAP choices (docs/cap-ebm-mapping.md has the whole table): Actual is a real broadcast,
+Exercise a platform drill (MsgType 3), Test a terminal drill (MsgType 5); System and Draft
+messages are not broadcast. The GY/T EventType comes from an ``eventCode`` named
+``EBEventType``, else from EVENT_TABLE by the CAP ``event`` text, else ``00000`` (unknown).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from dispatcher.domain.alert import AlertMessage, AlertText, MsgType, Severity
+from dispatcher.errors import IntakeError
+from protocols.cap import parse_and_validate
+from protocols.cap.model import Alert, parse_references
+from protocols.codes import EBMID, RegionCode
+from protocols.errors import CapError, CodeError, XmlSafetyError
+
+CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
+JSON_TYPES = ("application/json",)
+
+SEVERITY_FROM_CAP = {"Extreme": Severity.RED, "Severe": Severity.ORANGE,
+                     "Moderate": Severity.YELLOW, "Minor": Severity.BLUE,
+                     "Unknown": Severity.UNKNOWN}
+DRILL_FROM_CAP_STATUS = {"Exercise": MsgType.PLATFORM_DRILL, "Test": MsgType.TERMINAL_DRILL}
+EVENT_TABLE = {
+    "typhoon": "11B01", "台风": "11B01", "rainstorm": "11B03", "暴雨": "11B03",
+    "gale": "11B06", "大风": "11B06", "high temperature": "11B09", "高温": "11B09",
+    "forest fire": "11B25", "森林火险": "11B25",
+}
+UNKNOWN_EVENT = "00000"
+LANGUAGE_3 = {"zh": "zho", "en": "eng", "bo": "bod", "ug": "uig", "mn": "mon", "ii": "iii",
+              "za": "zha", "ko": "kor"}
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+def media_kind(content_type: str) -> str:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in CAP_TYPES:
+        return "cap"
+    if media in JSON_TYPES:
+        return "ebm"
+    raise IntakeError(
+        "unsupported-media-type",
+        f"Content-Type {media or '(none)'!r} is not accepted; send CAP 1.2 as "
+        "application/cap+xml (or application/xml) or an EBM as application/json",
+    )
+
+
+def parse_alert(raw: bytes, kind: str) -> AlertMessage:
+    return cap_to_message(raw) if kind == "cap" else ebm_json_to_message(raw)
+
+
+def _language(code: str | None) -> str:
+    if not code:
+        return "zho"
+    base = code.split("-", 1)[0].lower()
+    return base if len(base) == 3 else LANGUAGE_3.get(base, base)
+
+
+def _when(value: object) -> dt.datetime | None:
+    return value if isinstance(value, dt.datetime) else None
+
+
+def cap_to_message(raw: bytes) -> AlertMessage:
+    try:
+        alert: Alert = parse_and_validate(raw)
+    except CapError as exc:
+        raise IntakeError("invalid-cap", str(exc), extra={"problems": [
+            {"path": p.path, "rule": p.rule, "message": p.message} for p in exc.problems]}
+        ) from exc
+    except XmlSafetyError as exc:
+        code = "payload-too-large" if exc.code == "payload-too-large" else "invalid-cap"
+        raise IntakeError(code, str(exc)) from exc
+    status, kind = str(alert.status), str(alert.msg_type)
+    if status not in ("Actual", "Exercise", "Test"):
+        raise IntakeError("invalid-cap", f"CAP status {status} is not broadcast "
+                          "(only Actual, Exercise and Test are)")
+    if kind not in ("Alert", "Update", "Cancel"):
+        raise IntakeError("invalid-cap", f"CAP msgType {kind} is not an alert to broadcast")
+    drill_type = DRILL_FROM_CAP_STATUS.get(status)
+    msg_type = MsgType.CANCEL if kind == "Cancel" else (drill_type or MsgType.REAL)
+    infos = alert.infos
+    codes: list[RegionCode] = []
+    polygons: list[tuple[tuple[float, float], ...]] = []
+    circles: list[tuple[float, float, float]] = []
+    for info in infos:
+        for area in info.areas:
+            for geocode in area.geocodes:
+                if geocode.value_name.strip().upper() == "GB2260":
+                    try:
+                        codes.append(RegionCode.parse(geocode.value.strip()))
+                    except CodeError as exc:
+                        raise IntakeError("invalid-cap", f"geocode GB2260: {exc}") from exc
+            polygons.extend(p.points for p in area.polygons)
+            circles.extend((*c.center, c.radius_km) for c in area.circles)
+    event_type = UNKNOWN_EVENT
+    for info in infos:
+        named = [c.value.strip() for c in info.event_codes if c.value_name == "EBEventType"]
+        if named:
+            event_type = named[0]
+            break
+        event_type = EVENT_TABLE.get(info.event.strip().lower(), event_type)
+    if len(event_type) != 5:
+        raise IntakeError("invalid-cap", f"EBEventType must be 5 characters, got {event_type!r}")
+    severities = [SEVERITY_FROM_CAP.get(str(i.severity), Severity.UNKNOWN) for i in infos]
+    known = [s for s in severities if s is not Severity.UNKNOWN]
+    first = infos[0] if infos else None
+    references = tuple(r.identifier for r in parse_references(alert.references or ""))
+    return AlertMessage(
+        source_format="cap", identifier=alert.identifier, sender=alert.sender,
+        sent=_when(alert.sent) or dt.datetime.now(dt.UTC), msg_type=msg_type,
+        event_type=event_type, severity=min(known) if known else Severity.UNKNOWN,
+        texts=tuple(AlertText(_language(i.language), i.headline or i.event,
+                              "\n".join(x for x in (i.description, i.instruction) if x))
+                    for i in infos),
+        area_codes=tuple(codes), polygons=tuple(polygons), circles=tuple(circles),
+        references=references, is_update=kind == "Update",
+        start=_when(first.effective or first.onset) if first else None,
+        end=_when(first.expires) if first else None,
+        drill=drill_type is not None,
+    )
+
+
+def _ebm_time(value: Any, path: str, problems: list[str]) -> dt.datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        parsed = dt.datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        problems.append(f"{path}: {value!r} is not 'yyyy-MM-dd HH:mm:ss'")
+        return None
+    return parsed.replace(tzinfo=CHINA_TZ)
+
+
+def ebm_json_to_message(raw: bytes) -> AlertMessage:
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise IntakeError("invalid-ebm", f"the body is not UTF-8 JSON: {exc}") from exc
+    if isinstance(doc, dict) and isinstance(doc.get("EBM"), dict):
+        doc = doc["EBM"]
+    if not isinstance(doc, dict):
+        raise IntakeError("invalid-ebm", "the EBM must be a JSON object")
+    problems: list[str] = []
+    basic = doc.get("MsgBasicInfo")
+    if not isinstance(basic, dict):
+        raise IntakeError("invalid-ebm", "EBM/MsgBasicInfo is missing or not an object")
+    ebmid_text = str(doc.get("EBMID", ""))
+    try:
+        EBMID(ebmid_text)
+    except CodeError as exc:
+        problems.append(f"EBM/EBMID: {exc}")
+    try:
+        msg_type = MsgType(int(basic.get("MsgType", 0)))
+    except (TypeError, ValueError):
+        problems.append(f"EBM/MsgBasicInfo/MsgType must be 1-5, got {basic.get('MsgType')!r}")
+        msg_type = MsgType.REAL
+    try:
+        severity = Severity(int(basic.get("Severity", 0)))
+    except (TypeError, ValueError):
+        problems.append(f"EBM/MsgBasicInfo/Severity must be 0-4, got {basic.get('Severity')!r}")
+        severity = Severity.UNKNOWN
+    event_type = str(basic.get("EventType") or "")
+    if len(event_type) != 5 and msg_type is not MsgType.CANCEL:
+        problems.append(f"EBM/MsgBasicInfo/EventType must be 5 characters, got {event_type!r}")
+    sender = str(basic.get("SenderCode") or "")
+    if not sender:
+        problems.append("EBM/MsgBasicInfo/SenderCode is required")
+    sent = _ebm_time(basic.get("SendTime"), "EBM/MsgBasicInfo/SendTime", problems)
+    start = _ebm_time(basic.get("StartTime"), "EBM/MsgBasicInfo/StartTime", problems)
+    end = _ebm_time(basic.get("EndTime"), "EBM/MsgBasicInfo/EndTime", problems)
+    contents = doc.get("MsgContent") or []
+    contents = [contents] if isinstance(contents, dict) else contents
+    texts: list[AlertText] = []
+    codes: list[RegionCode] = []
+    for i, content in enumerate(contents if isinstance(contents, list) else []):
+        if not isinstance(content, dict):
+            problems.append(f"EBM/MsgContent[{i}] must be an object")
+            continue
+        texts.append(AlertText(str(content.get("LanguageCode") or "zho"),
+                               str(content.get("MsgTitle") or ""),
+                               str(content.get("MsgDesc") or "")))
+        for code in str(content.get("AreaCode") or "").split(","):
+            if code.strip():
+                try:
+                    codes.append(RegionCode.parse(code.strip()))
+                except CodeError as exc:
+                    problems.append(f"EBM/MsgContent[{i}]/AreaCode: {exc}")
+    if not texts and msg_type is not MsgType.CANCEL:
+        problems.append("EBM/MsgContent is required (title and area) for a broadcast")
+    related = doc.get("RelatedInfo") if isinstance(doc.get("RelatedInfo"), dict) else {}
+    reference = str(related.get("EBMID") or "") if related else ""
+    if problems:
+        raise IntakeError("invalid-ebm", "; ".join(problems), extra={"problems": problems})
+    return AlertMessage(
+        source_format="ebm", identifier=ebmid_text, sender=sender,
+        sent=sent or dt.datetime.now(dt.UTC), msg_type=msg_type,
+        event_type=event_type or UNKNOWN_EVENT, severity=severity, texts=tuple(texts),
+        area_codes=tuple(codes), references=(reference,) if reference else (),
+        is_update=bool(reference) and msg_type is not MsgType.CANCEL,
+        start=start, end=end, drill=msg_type.is_drill,
+    )

@@ -1,0 +1,1 @@
+"""Alembic revisions; the number prefix gives the order."""

@@ -1,0 +1,81 @@
+"""Repository functions: async, keyword-only, in the caller's transaction, returning records.
+
+    async with db.session() as session:
+        alert_id = await repo.insert_alert(session, alert=..., tasks=..., events=...)
+        await session.commit()
+"""
+
+from dispatcher.store.repo.acks import acks_for_alert, record_acks
+from dispatcher.store.repo.alerts import (
+    find_alert,
+    get_alert,
+    insert_alert,
+    list_alerts,
+    set_alert_state,
+)
+from dispatcher.store.repo.counters import next_counter
+from dispatcher.store.repo.inventory import (
+    get_adapter,
+    get_terminal,
+    list_adapters,
+    list_terminals,
+    terminal_regions,
+    touch_terminal,
+    upsert_adapter,
+    upsert_terminal,
+    upsert_terminals,
+)
+from dispatcher.store.repo.log import (
+    alert_timeline,
+    append_log,
+    delivered_targets,
+    log_for_alert,
+    log_page,
+)
+from dispatcher.store.repo.tasks import (
+    cancel_tasks,
+    claim_due_tasks,
+    due_task_count,
+    get_task,
+    release_worker_claims,
+    task_state_counts,
+    tasks_for_alert,
+    tasks_past_deadline,
+    unfinished_tasks,
+    update_task,
+)
+
+__all__ = [
+    "acks_for_alert",
+    "alert_timeline",
+    "append_log",
+    "cancel_tasks",
+    "claim_due_tasks",
+    "delivered_targets",
+    "due_task_count",
+    "find_alert",
+    "get_adapter",
+    "get_alert",
+    "get_task",
+    "get_terminal",
+    "insert_alert",
+    "list_adapters",
+    "list_alerts",
+    "list_terminals",
+    "log_for_alert",
+    "log_page",
+    "next_counter",
+    "record_acks",
+    "release_worker_claims",
+    "set_alert_state",
+    "task_state_counts",
+    "tasks_for_alert",
+    "tasks_past_deadline",
+    "terminal_regions",
+    "touch_terminal",
+    "unfinished_tasks",
+    "update_task",
+    "upsert_adapter",
+    "upsert_terminal",
+    "upsert_terminals",
+]
