@@ -27,7 +27,7 @@ from dispatcher.services.ratelimit import RateLimiter
 from dispatcher.store import repo
 from dispatcher.store.db import Database
 from dispatcher.store.errors import StoreUnavailable
-from dispatcher.store.records import AdapterRow
+from dispatcher.store.records import NewAdapter
 from signing.trust import TrustStore
 
 log = logging.getLogger("ebc.app")
@@ -61,7 +61,8 @@ def create_app(
 ) -> FastAPI:
     configure_logging()
     metrics = Metrics()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms,
+                  connect_timeout=settings.database_connect_timeout)
     acks = AckCollector(db=db, clock=clock, batch_size=settings.ack_batch_size,
                         flush_interval=settings.ack_flush_interval,
                         on_written=metrics.acks.inc)
@@ -87,7 +88,7 @@ def create_app(
         await db.start()
         async with db.session() as session:
             for cfg in settings.adapters:
-                await repo.upsert_adapter(session, adapter=AdapterRow(
+                await repo.upsert_adapter(session, adapter=NewAdapter(
                     ebrid=cfg.ebrid, bearer=cfg.bearer, regions=list(cfg.regions),
                     enabled=cfg.enabled, healthy=True, config=dict(cfg.config)))
             rows = await repo.list_adapters(session)

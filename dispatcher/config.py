@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     public_key: Path | None = None
     trust_store: Path | None = None
     database_url: str = ""
+    database_busy_timeout_ms: int = 5000
+    database_connect_timeout: float = 5.0
     mqtt_url: str | None = None
     dev_mode: bool = False
     dev_keys: bool = False

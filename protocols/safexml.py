@@ -35,7 +35,9 @@ def parse_xml(data: bytes | str, limits: XmlLimits = DEFAULT_LIMITS) -> ET.Eleme
             code="payload-too-large",
         )
     try:
-        root = DET.fromstring(raw, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: ET.Element = DET.fromstring(
+            raw, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except defusedxml.DTDForbidden as exc:
         raise XmlSafetyError("XML with a DOCTYPE/DTD is refused (no DTD is ever needed)") from exc
     except defusedxml.EntitiesForbidden as exc:

@@ -6,9 +6,10 @@ so while a verification runs fd 2 points at a private temporary file; afterwards
 and whatever landed in the file that is *not* a GmSSL trace line (another thread's log line, say)
 is written back to fd 2, only delayed by the verification time (under a millisecond).
 
-Known limit: a child process started by another thread inside that window inherits the temporary
-file as its stderr. Turn capture off with ``set_trace_capture(False)`` or EBC_SM2_TRACE_CAPTURE=0
-when that matters more than quiet logs.
+Verifications that capture run one at a time, since fd 2 is process-wide. Known limit: a child
+process started by another thread inside that window inherits the temporary file as its stderr.
+Turn capture off with ``set_trace_capture(False)`` or EBC_SM2_TRACE_CAPTURE=0 when that matters
+more than quiet logs.
 """
 
 from __future__ import annotations

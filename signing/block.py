@@ -62,6 +62,8 @@ class SignatureBlock:
     signature: bytes
 
     def __post_init__(self) -> None:
+        if isinstance(self.cert_sn, str):
+            object.__setattr__(self, "cert_sn", CertSN(self.cert_sn))
         if not isinstance(self.signed_at, int) or not 0 <= self.signed_at <= _MAX_TIME:
             raise BinaryFormatError(
                 f"signature block time must fit 4 bytes, got {self.signed_at!r}"

@@ -32,15 +32,11 @@ _KNOWN_OIDS = {
     "1.3.101.110": "X25519",
     "1.2.840.10040.4.1": "DSA",
 }
-_ALGORITHM = der.encode(
-    der.SEQUENCE, der.encode_oid(OID_EC_PUBLIC_KEY) + der.encode_oid(OID_SM2)
-)
+_ALGORITHM = der.encode(der.SEQUENCE, der.encode_oid(OID_EC_PUBLIC_KEY) + der.encode_oid(OID_SM2))
 
 PRIVATE_LABELS = ("PRIVATE KEY", "EC PRIVATE KEY", "SM2 PRIVATE KEY")
 PUBLIC_LABEL = "PUBLIC KEY"
-_PEM = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END ([A-Z0-9 ]+)-----", re.DOTALL
-)
+_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END ([A-Z0-9 ]+)-----", re.DOTALL)
 
 
 def describe_oid(oid: str) -> str:

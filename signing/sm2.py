@@ -16,6 +16,7 @@ from signing.errors import KeyFormatError, SignatureError, SignatureInvalid
 
 __all__ = [
     "DEFAULT_USER_ID",
+    "SIGNATURE_LENGTH",
     "SM2PrivateKey",
     "SM2PublicKey",
     "backend_name",

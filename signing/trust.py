@@ -154,7 +154,7 @@ class TrustStore:
 
     @classmethod
     def load(cls, path: str | Path) -> TrustStore:
-        from signing.trustfile import entries_from_json
+        from signing.trustfile import entries_from_json  # trustfile builds TrustEntry: cycle
 
         source = Path(path)
         try:
@@ -187,4 +187,3 @@ class TrustStore:
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
-

@@ -1,10 +1,10 @@
 """The trust store's JSON shape, validated field by field.
 
-    {"format": "ebc-trust-store", "version": 1, "entries": [
-      {"cert_sn": "123456789012", "name": "Province platform", "holder_ebrid": "234...",
-       "not_before": "2025-01-01T00:00:00+00:00", "not_after": null, "revoked": false,
-       "rights": {"regions": ["340000000000"], "event_types": ["*"], "msg_types": [1, 2]},
-       "public_key": "-----BEGIN PUBLIC KEY-----\\n..."}]}
+{"format": "ebc-trust-store", "version": 1, "entries": [
+  {"cert_sn": "123456789012", "name": "Province platform", "holder_ebrid": "234...",
+   "not_before": "2025-01-01T00:00:00+00:00", "not_after": null, "revoked": false,
+   "rights": {"regions": ["340000000000"], "event_types": ["*"], "msg_types": [1, 2]},
+   "public_key": "-----BEGIN PUBLIC KEY-----\\n..."}]}
 """
 
 from __future__ import annotations

@@ -263,7 +263,9 @@ def _body_lines(ebd: Ebd) -> list[str]:
             severity = f"{int(info.severity)} {info.severity.name}" if info.severity else "-"
             lines.append(f"Event:      {info.event_type}, severity {severity}")
         if info.start_time and info.end_time:
-            lines.append(f"Window:     {format_time(info.start_time)} .. {format_time(info.end_time)}")
+            lines.append(
+                f"Window:     {format_time(info.start_time)} .. {format_time(info.end_time)}"
+            )
         for content in body.contents:
             areas = ",".join(content.area_codes)
             lines.append(f"[{content.language_code}] {content.msg_title} -> {areas}")
@@ -280,9 +282,9 @@ def _body_lines(ebd: Ebd) -> list[str]:
 
 def _jsonable(obj: Any) -> Any:
     """Plain JSON values: dataclasses become dicts without their empty fields."""
+    if isinstance(obj, ResourceCode | EBMID | EBDID):
+        return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        if type(obj) in (ResourceCode, EBMID, EBDID):
-            return getattr(obj, "value")  # noqa: B009 - the code types share .value
         items = ((f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj))
         return {k: _jsonable(v) for k, v in items if v is not None and v != ()}
     if isinstance(obj, Enum):
@@ -314,7 +316,9 @@ def new_ebm(
     title: Annotated[str, typer.Option("--title", help="MsgTitle.")],
     area: Annotated[list[str], typer.Option("--area", help="Region code (repeatable).")],
     desc: Annotated[str | None, typer.Option("--desc", help="MsgDesc (the text read out).")] = None,
-    event_type: Annotated[str, typer.Option("--event-type", help="e.g. 11B03 rainstorm.")] = "11B03",
+    event_type: Annotated[
+        str, typer.Option("--event-type", help="e.g. 11B03 rainstorm.")
+    ] = "11B03",
     severity: Annotated[int, typer.Option("--severity", min=0, max=4)] = int(Severity.BLUE),
     msg_type: Annotated[
         int, typer.Option("--msg-type", min=1, max=5, help="1 real, 2 cancel, 3-5 drills.")

@@ -36,7 +36,8 @@ def _random_sn() -> str:
 def init(
     dir: DirOption,
     region: Annotated[str, typer.Option("--region", help="Jurisdiction region code.")],
-    level: Annotated[str | None, typer.Option("--level", help="national|provincial|municipal|county")] = None,
+    level: Annotated[str, typer.Option(
+        "--level", help="national|provincial|municipal|county")] = "county",
     name: Annotated[str, typer.Option("--name")] = "",
     cert_sn: Annotated[str | None, typer.Option("--cert-sn")] = None,
     fake_adapter: Annotated[bool, typer.Option("--fake-adapter/--no-fake-adapter",
@@ -49,7 +50,7 @@ def init(
     except CodeError as exc:
         fail(str(exc), as_json=as_json, code="invalid-region")
     implied = LEVEL_OF_REGION.get(code.level)
-    chosen = level or implied
+    chosen = level
     if chosen not in LEVEL_DIGIT:
         usage(f"--level must be one of {', '.join(LEVEL_DIGIT)}")
     if implied != chosen:

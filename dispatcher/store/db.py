@@ -61,6 +61,7 @@ class Database:
         self._engine: AsyncEngine | None = None
         self._writers: async_sessionmaker[AsyncSession] | None = None
         self._readers: async_sessionmaker[AsyncSession] | None = None
+        self._write_lock = asyncio.Lock()
 
     @property
     def url(self) -> URL:
@@ -116,36 +117,59 @@ class Database:
 
         Connects (and on SQLite takes the write lock) on entry, so an unreachable or busy
         database fails here, as `StoreUnavailable`, before the caller has done any work.
+        Do not open a write session inside another one: on SQLite the inner one waits for
+        the outer's lock and fails after the busy timeout.
         """
         makers = (self._readers, self._writers)
         maker = makers[0] if readonly else makers[1]
         if maker is None:
             raise StoreUnavailable("database not started")
-        session = maker()
+        async with self._write_turn(readonly):
+            session = maker()
+            try:
+                await session.connection()
+            except Exception as exc:
+                await _close_quietly(session)
+                if is_unavailable(exc):
+                    raise unavailable(exc) from exc
+                raise
+            try:
+                yield session
+            except sa_exc.SQLAlchemyError as exc:
+                # Only database errors: an OSError from the caller's own I/O is not ours.
+                await _close_quietly(session)
+                if is_unavailable(exc):
+                    raise unavailable(exc) from exc
+                raise
+            except BaseException:
+                await _close_quietly(session)
+                raise
+            try:
+                await session.close()
+            except sa_exc.SQLAlchemyError as exc:
+                if is_unavailable(exc):
+                    raise unavailable(exc) from exc
+                raise
+
+    @asynccontextmanager
+    async def _write_turn(self, readonly: bool) -> AsyncIterator[None]:
+        """SQLite writers of this process queue here, in order, instead of polling the file
+        lock (SQLite's busy handler sleeps up to 100 ms between tries); other processes are
+        still kept out by the lock itself and the busy timeout."""
+        if readonly or self.dialect != "sqlite":
+            yield
+            return
         try:
-            await session.connection()
-        except Exception as exc:
-            await _close_quietly(session)
-            if is_unavailable(exc):
-                raise unavailable(exc) from exc
-            raise
+            async with asyncio.timeout(self._busy_timeout_ms / 1000):
+                await self._write_lock.acquire()
+        except TimeoutError as exc:
+            raise StoreUnavailable(
+                f"database busy: no write turn within {self._busy_timeout_ms} ms"
+            ) from exc
         try:
-            yield session
-        except sa_exc.SQLAlchemyError as exc:
-            # Only database errors: an OSError from the caller's own I/O is not ours to judge.
-            await _close_quietly(session)
-            if is_unavailable(exc):
-                raise unavailable(exc) from exc
-            raise
-        except BaseException:
-            await _close_quietly(session)
-            raise
-        try:
-            await session.close()
-        except sa_exc.SQLAlchemyError as exc:
-            if is_unavailable(exc):
-                raise unavailable(exc) from exc
-            raise
+            yield
+        finally:
+            self._write_lock.release()
 
     def _create_engine(self) -> AsyncEngine:
         connect_args: dict[str, Any] = {}

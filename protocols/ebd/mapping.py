@@ -100,7 +100,6 @@ class _Field:
     kind: str  # "one", "optional", "many"
     item: Any  # the element type
     required: bool
-    default: Any
 
 
 _FIELD_CACHE: dict[type, tuple[_Field, ...]] = {}
@@ -127,11 +126,10 @@ def _introspect(cls: type) -> tuple[_Field, ...]:
         has_default = (
             f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
         )
-        default = f.default if f.default is not dataclasses.MISSING else None
         kind, item = _shape(base)
         if kind == "many" and xml.codec is not None:
             kind, item = "one", base  # a tuple carried as one text value
-        result.append(_Field(f.name, xml, kind, item, not has_default, default))
+        result.append(_Field(f.name, xml, kind, item, not has_default))
     return tuple(result)
 
 

@@ -148,6 +148,8 @@ def open_package(
             contents = {name: _read(tar, info) for name, info in members.items()}
     except tarfile.TarError as exc:
         raise PackageFormatError(f"not an uncompressed tar archive: {exc}") from exc
+    except RecursionError:  # opening already reads the first header
+        raise PackageLimitError("too many chained extended (pax/GNU) tar headers") from None
     ebdb = contents.pop(body_name(ebdid))
     ebds = contents.pop(ebds_name, None)
     return OpenedPackage(
@@ -167,6 +169,8 @@ def _scan(
             info = tar.next()
         except tarfile.TarError as exc:
             raise PackageFormatError(f"damaged tar header: {exc}") from exc
+        except RecursionError:  # tarfile follows chained pax/GNU headers recursively
+            raise PackageLimitError("too many chained extended (pax/GNU) tar headers") from None
         if info is None:
             break
         count += 1
@@ -210,11 +214,13 @@ def _check_size(name: str, info: tarfile.TarInfo, limits: PackageLimits) -> None
 
 
 def _body_ebdid(members: Mapping[str, tarfile.TarInfo], expected: str | None) -> str:
-    bodies = [n for n in members if n.startswith(BODY_PREFIX) and n.endswith(".xml")]
+    bodies = [n for n in members if n.startswith(BODY_PREFIX)]
     if not bodies:
         raise PackageMissingBodyError("package holds no EBDB_<EBDID>.xml body")
     if len(bodies) > 1:
         raise PackageNameError(f"package holds several bodies: {', '.join(sorted(bodies))}")
+    if not bodies[0].endswith(".xml"):
+        raise PackageNameError(f"body {bodies[0]!r} is not named EBDB_<EBDID>.xml")
     ebdid = _checked_ebdid(bodies[0][len(BODY_PREFIX) : -len(".xml")])
     if expected is not None and expected != ebdid:
         raise PackageNameError(f"body is for EBDID {ebdid}, the package name says {expected}")

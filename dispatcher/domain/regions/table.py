@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable
+from functools import cached_property
 from importlib import resources
 
 from dispatcher.domain.regions import cover
@@ -28,7 +29,6 @@ DATA_FILE = "regions.tsv.gz"
 ROOT_NAME = "全国"
 # CAP areaDesc and people say either; both find the root.
 ROOT_ALIASES = frozenset({ROOT_NAME, "中华人民共和国", "中国"})
-_PARENT_DIGITS = {2: 0, 4: 2, 6: 4, 9: 6}
 
 
 class RegionTable:
@@ -37,34 +37,35 @@ class RegionTable:
     def __init__(self, rows: Iterable[tuple[str, str]]) -> None:
         """``rows`` are (NBS code of 2, 4, 6 or 9 digits, name)."""
         names: dict[str, str] = {ROOT: ROOT_NAME}
-        parents: dict[str, str] = {}
         townships: set[str] = set()
         for code, name in rows:
-            key = code.ljust(12, "0")
             if len(code) == 9:
                 townships.add(code)
             # 东莞/中山/儋州 list a county xxxx00 and 金门 a township 350527000 that pad to
             # the code of the row above them: the first (higher) row keeps the node.
-            if key not in names:
-                names[key] = name
-                parents[key] = code[: _PARENT_DIGITS[len(code)]].ljust(12, "0")
+            names.setdefault(code.ljust(12, "0"), name)
+        self._names = names
+        self._townships = frozenset(townships)
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        # Built on first use: lookups by code or name, the common case, do not need it.
         children: dict[str, list[str]] = {}
-        for key, parent in parents.items():
-            if parent not in names:
+        for key in self._names:
+            parent = parent_key(key)
+            if parent is None:
+                continue
+            if parent not in self._names:
                 raise RegionError(f"region table is corrupt: {key} has no parent row {parent}")
             children.setdefault(parent, []).append(key)
-        self._names = names
-        self._children = {k: tuple(sorted(v)) for k, v in children.items()}
-        self._townships = frozenset(townships)
+        return {k: tuple(sorted(v)) for k, v in children.items()}
 
     @classmethod
     def load(cls) -> RegionTable:
         """Read the shipped gzip TSV (``code<TAB>name``; ``#`` lines are provenance)."""
         data = resources.files("dispatcher.domain.regions").joinpath("data", DATA_FILE)
         text = gzip.decompress(data.read_bytes()).decode("utf-8")
-        rows = (
-            line.split("\t", 1) for line in text.splitlines() if line and not line.startswith("#")
-        )
+        rows = [line.split("\t", 1) for line in text.split("\n") if line and line[0] != "#"]
         return cls((code, name) for code, name in rows)
 
     def __len__(self) -> int:
@@ -79,9 +80,7 @@ class RegionTable:
         if key in self._names or self._is_village(key):
             return key
         if significant_length(key) == 12:
-            raise RegionError(
-                f"village {key}: its township {key[:9]} is not in the NBS 2023 table"
-            )
+            raise RegionError(f"village {key}: its township {key[:9]} is not in the NBS 2023 table")
         raise RegionError(f"region code {key} is not in the NBS 2023 table")
 
     def _region(self, key: str) -> Region:

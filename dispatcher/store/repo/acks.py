@@ -27,8 +27,9 @@ def ack_dedup_key(alert_id: str, target: str, state: str) -> str:
 
 
 async def record_acks(session: AsyncSession, *, acks: Sequence[NewAck]) -> int:
-    """Store a batch of acks; each new one also gets a dispatch_log row (event "ack", the ack
-    state in detail["state"]). Returns how many were new: QoS 1 redelivers, so many are not.
+    """Store a batch of acks; each new one also gets a dispatch_log row (event "ack.<state>",
+    the state also in detail["state"]). Returns how many were new: QoS 1 redelivers, so many
+    are not.
     """
     if not acks:
         return 0

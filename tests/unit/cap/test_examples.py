@@ -65,7 +65,11 @@ def test_homeland_fields() -> None:
     assert alert.identifier == "43b080713727"
     assert alert.sent == dt.datetime(2003, 4, 2, 19, 39, 1, tzinfo=dt.UTC)
     assert alert.sent.utcoffset() == dt.timedelta(hours=-5)  # type: ignore[union-attr]
-    assert (alert.status, alert.msg_type, alert.scope) == (Status.ACTUAL, MsgType.ALERT, Scope.PUBLIC)
+    assert (alert.status, alert.msg_type, alert.scope) == (
+        Status.ACTUAL,
+        MsgType.ALERT,
+        Scope.PUBLIC,
+    )
     info = alert.infos[0]
     assert info.categories == (Category.SECURITY,)
     assert info.severity is Severity.SEVERE

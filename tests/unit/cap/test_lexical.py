@@ -15,11 +15,20 @@ def test_time_forms() -> None:
     parsed = parse_time("2003-06-17T14:57:00-07:00")
     assert parsed == dt.datetime(2003, 6, 17, 21, 57, tzinfo=dt.UTC)
     assert parsed is not None and format_time(parsed) == "2003-06-17T14:57:00-07:00"
-    assert format_time(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)) == "2024-01-02T03:04:05-00:00"
+    assert (
+        format_time(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)) == "2024-01-02T03:04:05-00:00"
+    )
     china = dt.timezone(dt.timedelta(hours=8))
-    assert format_time(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=china)) == "2024-01-02T03:04:05+08:00"
-    for bad in ("2003-06-17T14:57:00Z", "2003-06-17T14:57:00", "2003-06-17T14:57:00,07:00",
-                "2003-06-17T14:57:00-07:60", "2003-06-17"):
+    assert (
+        format_time(dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=china)) == "2024-01-02T03:04:05+08:00"
+    )
+    for bad in (
+        "2003-06-17T14:57:00Z",
+        "2003-06-17T14:57:00",
+        "2003-06-17T14:57:00,07:00",
+        "2003-06-17T14:57:00-07:60",
+        "2003-06-17",
+    ):
         assert parse_time(bad) is None
 
 
@@ -47,9 +56,7 @@ def test_quoted_lists_and_references() -> None:
     assert split_quoted('alpha "beta gamma" delta') == ["alpha", "beta gamma", "delta"]
     with pytest.raises(ValueError):
         split_quoted('"open')
-    refs = parse_references(
-        "a@x,1,2003-06-11T20:30:00-07:00\n  b@y,2,2003-06-11T20:31:00+08:00"
-    )
+    refs = parse_references("a@x,1,2003-06-11T20:30:00-07:00\n  b@y,2,2003-06-11T20:31:00+08:00")
     assert [r.identifier for r in refs] == ["1", "2"]
     with pytest.raises(ValueError):
         parse_references("a@x,1")

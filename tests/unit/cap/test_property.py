@@ -41,7 +41,9 @@ _CHAR = st.one_of(
 TEXT = st.text(_CHAR, max_size=30)
 SOLID = TEXT.filter(lambda s: s.strip() == s and s != "")
 WORD = st.text(
-    st.characters(exclude_categories=("Cs", "Cc", "Cn", "Zs", "Zl", "Zp"), exclude_characters=",<&"),
+    st.characters(
+        exclude_categories=("Cs", "Cc", "Cn", "Zs", "Zl", "Zp"), exclude_characters=",<&"
+    ),
     min_size=1,
     max_size=20,
 )
@@ -176,8 +178,21 @@ def test_valid_alerts_round_trip(alert: Alert) -> None:
 @given(st.decimals(min_value=-(10**6), max_value=10**6, places=3, allow_nan=False))
 def test_altitudes_keep_their_value(value: Decimal) -> None:
     area = Area(area_desc="x", altitude=value)
-    info = Info(categories=(Category.MET,), event="e", urgency=Urgency.PAST,
-                severity=Severity.MINOR, certainty=Certainty.OBSERVED, areas=(area,))
-    alert = Alert(identifier="i", sender="s", sent=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
-                  status=Status.TEST, msg_type=MsgType.ALERT, scope=Scope.PUBLIC, infos=(info,))
+    info = Info(
+        categories=(Category.MET,),
+        event="e",
+        urgency=Urgency.PAST,
+        severity=Severity.MINOR,
+        certainty=Certainty.OBSERVED,
+        areas=(area,),
+    )
+    alert = Alert(
+        identifier="i",
+        sender="s",
+        sent=dt.datetime(2020, 1, 1, tzinfo=dt.UTC),
+        status=Status.TEST,
+        msg_type=MsgType.ALERT,
+        scope=Scope.PUBLIC,
+        infos=(info,),
+    )
     assert parse_cap(serialize_cap(alert)).infos[0].areas[0].altitude == value

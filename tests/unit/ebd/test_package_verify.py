@@ -20,7 +20,6 @@ from protocols.ebd import (
     PackageMissingBodyError,
     PackageNameError,
     PackageUnsafeMemberError,
-    ResultCode,
     build_ebd,
     build_package,
     open_package,
@@ -114,7 +113,7 @@ def test_tampered_body_is_result_code_4() -> None:
     members[body] = members[body].replace("暴雨".encode(), "大风".encode())
     with pytest.raises(SignatureInvalid) as info:
         open_verified(_repack(members), _trust(signer), at=NOW)
-    assert result_code_for(info.value) == ResultCode.SIGNATURE_FAILED == 4
+    assert result_code_for(info.value) == 4
 
 
 def test_tampered_body_that_no_longer_parses_is_still_4() -> None:
@@ -188,7 +187,7 @@ def test_traversal_member_is_refused_before_any_signature_work() -> None:
     members["../../etc/cron.d/x"] = b"* * * * * root sh"
     with pytest.raises(PackageUnsafeMemberError) as info:
         open_verified(_repack(members), _trust(signer), at=NOW)
-    assert result_code_for(info.value) == ResultCode.OTHER_ERROR == 5
+    assert result_code_for(info.value) == 5
 
 
 def test_package_limits_pass_through() -> None:

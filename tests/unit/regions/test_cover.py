@@ -144,10 +144,12 @@ def test_all_provinces_make_the_nation() -> None:
 
 def test_normalise_validates_and_deduplicates() -> None:
     assert [c.value for c in normalise(["341523", "341523000000", "34"])] == [
-        "340000000000", "341523000000",
+        "340000000000",
+        "341523000000",
     ]
     assert normalise("341523000000, 341524000000 341523") == [
-        RegionCode("341523000000"), RegionCode("341524000000"),
+        RegionCode("341523000000"),
+        RegionCode("341524000000"),
     ]
     with pytest.raises(RegionError) as caught:
         normalise(["341599", "12x", "341523"])

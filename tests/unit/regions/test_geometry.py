@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -39,8 +40,17 @@ def test_a_30_km_circle_reaches_the_neighbours_of_shucheng() -> None:
     # 金安区, 桐城市, 肥西县, 庐江县 share a border with 舒城县 and lie within ~25 km of its centre.
     assert {"341523", "341502", "340881", "340123", "340124"} <= found
     assert "110101" not in found and "460105" not in found  # Beijing, Haikou
-    assert found <= {"341523", "341502", "340881", "340123", "340124", "340828", "341525",
-                     "340882", "341503"}
+    assert found <= {
+        "341523",
+        "341502",
+        "340881",
+        "340123",
+        "340124",
+        "340828",
+        "341525",
+        "340882",
+        "341503",
+    }
 
 
 def test_a_polygon_around_central_beijing() -> None:
@@ -100,24 +110,27 @@ def test_county_shape_for_drawing() -> None:
 
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(
-        (lo2 - lo1) / 2
-    ) ** 2
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
-@pytest.mark.parametrize(("lat", "lon", "radius"), [(31.3, 116.8, 30), (18, 110, 500),
-                                                     (45, 120, 2000)])
+@pytest.mark.parametrize(
+    ("lat", "lon", "radius"), [(31.3, 116.8, 30), (18, 110, 500), (45, 120, 2000)]
+)
 def test_the_circle_boundary_stays_within_the_documented_bound(
     lat: float, lon: float, radius: float
 ) -> None:
     ring = list(circle_shape(lat, lon, radius).exterior.coords)
     ratios = [
         _km((lat, lon), (y1 + (y2 - y1) * f, x1 + (x2 - x1) * f)) / radius
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)
+        for (x1, y1), (x2, y2) in itertools.pairwise(ring)
         for f in (0, 0.25, 0.5, 0.75)
     ]
-    assert 0.9994 <= min(ratios) and max(ratios) <= 1.001
+    assert min(ratios) >= 0.9994
+    assert max(ratios) <= 1.001
 
 
 @pytest.mark.parametrize(
@@ -149,7 +162,9 @@ def test_lon_lat_order_mistakes_and_degenerate_polygons_are_refused() -> None:
 def test_cap_text_forms() -> None:
     assert parse_cap_circle(" 31.3 , 116.8  30 ") == (31.3, 116.8, 30.0)
     assert parse_cap_polygon("31.25,116.75 31.35, 116.75\n31.35,116.88") == [
-        (31.25, 116.75), (31.35, 116.75), (31.35, 116.88),
+        (31.25, 116.75),
+        (31.35, 116.75),
+        (31.35, 116.88),
     ]
     for bad in ("31.3,116.8", "31.3 116.8 30", "a,b 3"):
         with pytest.raises(ShapeError):
@@ -164,8 +179,9 @@ def test_every_listed_shape_is_a_table_county_and_the_gaps_are_accounted_for(
 ) -> None:
     drawn = {c.value for c in shapes.codes()}
     assert all(table.exists(c) for c in drawn)
-    six_digit = {c.value[:6] for c in table.codes() if c.value[6:] == "000000" and
-                 c.value[4:6] != "00"} | {"441900", "442000", "460400"}
+    six_digit = {
+        c.value[:6] for c in table.codes() if c.value[6:] == "000000" and c.value[4:6] != "00"
+    } | {"441900", "442000", "460400"}
     missing = {code for code, _, _ in shapes.without_shape()}
     assert {c[:6] for c in drawn} | missing == six_digit
     assert not {c[:6] for c in drawn} & missing

@@ -78,7 +78,13 @@ def test_the_national_root(table: RegionTable) -> None:
 
 def test_province_children_and_townships(table: RegionTable) -> None:
     assert [c.name for c in table.children("3415")] == [
-        "金安区", "裕安区", "叶集区", "霍邱县", "舒城县", "金寨县", "霍山县",
+        "金安区",
+        "裕安区",
+        "叶集区",
+        "霍邱县",
+        "舒城县",
+        "金寨县",
+        "霍山县",
     ]
     townships = table.children(SHUCHENG)
     assert all(t.level is RegionLevel.TOWNSHIP for t in townships)

@@ -50,8 +50,15 @@ def _sign(app: typer.Typer, keydir: Path, document: Path, *extra: str) -> str:
 def _verify(app: typer.Typer, keydir: Path, document: Path, signature: str, *extra: str) -> Result:
     return runner.invoke(
         app,
-        ["verify", "--pubkey", str(keydir / "public.pem"), "--signature", signature, *extra,
-         str(document)],
+        [
+            "verify",
+            "--pubkey",
+            str(keydir / "public.pem"),
+            "--signature",
+            signature,
+            *extra,
+            str(document),
+        ],
     )
 
 
@@ -64,8 +71,9 @@ def test_keys_new_writes_pkcs8_and_spki(keydir: Path) -> None:
 
 
 def test_keys_new_json_and_random_serial(app: typer.Typer, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["keys", "new", "--out", str(tmp_path / "k"), "--name", "County",
-                                 "--json"])
+    result = runner.invoke(
+        app, ["keys", "new", "--out", str(tmp_path / "k"), "--name", "County", "--json"]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == {"cert_sn", "private_key", "public_key", "name"}

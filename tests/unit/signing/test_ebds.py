@@ -44,12 +44,19 @@ def test_build_then_parse(signer: SoftwareSigner) -> None:
     assert data.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<Signature>')
     root = parse_xml(data)
     assert [child.tag for child in root] == [
-        "Version", "RelatedEBD", "CertSN", "SignatureAlgorithm", "SignatureValue",
+        "Version",
+        "RelatedEBD",
+        "CertSN",
+        "SignatureAlgorithm",
+        "SignatureValue",
     ]
     parsed = parse_signature_file(data)
     assert isinstance(parsed, EbdsSignature)
     assert (parsed.version, parsed.related_ebdid, parsed.cert_sn, parsed.algorithm) == (
-        "1", EBDID, CERT_SN, "SM2-SM3",
+        "1",
+        EBDID,
+        CERT_SN,
+        "SM2-SM3",
     )
     value = root.findtext("SignatureValue") or ""
     assert base64.b64decode(value) == parsed.signature and len(parsed.signature) == 64
@@ -91,9 +98,7 @@ def test_expired_certificate(signer: SoftwareSigner, private_key: SM2PrivateKey)
         verify_signature_file(EBDB, _ebds(signer), trust, at=NOW)
 
 
-def test_key_of_another_holder_fails(
-    signer: SoftwareSigner, other_key: SM2PrivateKey
-) -> None:
+def test_key_of_another_holder_fails(signer: SoftwareSigner, other_key: SM2PrivateKey) -> None:
     trust = TrustStore([make_entry(other_key)])
     with pytest.raises(SignatureInvalid):
         verify_signature_file(EBDB, _ebds(signer), trust, at=NOW)
@@ -135,22 +140,44 @@ def test_hex_and_der_signature_values_are_read(signer: SoftwareSigner, trust: Tr
         (lambda d: _replace_value(d, ""), SignatureMissing, "SignatureValue is empty"),
         (lambda d: d.replace(b"SignatureValue", b"Value"), SignatureMissing, "no Signature/Sig"),
         (lambda d: d[:-20], SignatureInvalid, "not readable XML"),
-        (lambda d: d.replace(b"<Signature>", b"<Sig>").replace(b"</Signature>", b"</Sig>"),
-         SignatureInvalid, "not <Signature>"),
+        (
+            lambda d: d.replace(b"<Signature>", b"<Sig>").replace(b"</Signature>", b"</Sig>"),
+            SignatureInvalid,
+            "not <Signature>",
+        ),
         (lambda d: d.replace(b"SM2-SM3", b"RSA-SHA256"), SignatureInvalid, "not supported"),
-        (lambda d: d.replace(b"<CertSN>123456789012", b"<CertSN>12345"), SignatureInvalid,
-         "CertSN"),
+        (
+            lambda d: d.replace(b"<CertSN>123456789012", b"<CertSN>12345"),
+            SignatureInvalid,
+            "CertSN",
+        ),
         (lambda d: d.replace(b"<Version>1</Version>", b""), SignatureInvalid, "Version"),
         (lambda d: _replace_value(d, "!!notbase64!!"), SignatureInvalid, "neither base64"),
         (lambda d: _replace_value(d, "AAAA"), SignatureInvalid, "3 bytes"),
-        (lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d.split(b"?>", 1)[1], SignatureInvalid,
-         "DOCTYPE|DTD|entit"),
-        (lambda d: d.replace(b"</Signature>", b"<CertSN>1</CertSN></Signature>"),
-         SignatureInvalid, "2 Signature/CertSN"),
+        (
+            lambda d: b'<!DOCTYPE x [<!ENTITY a "b">]>' + d.split(b"?>", 1)[1],
+            SignatureInvalid,
+            "DOCTYPE|DTD|entit",
+        ),
+        (
+            lambda d: d.replace(b"</Signature>", b"<CertSN>1</CertSN></Signature>"),
+            SignatureInvalid,
+            "2 Signature/CertSN",
+        ),
     ],
     ids=[
-        "empty-file", "empty-value", "no-value", "truncated", "wrong-root", "algorithm",
-        "cert-sn", "no-version", "bad-base64", "short-value", "doctype", "duplicate",
+        "empty-file",
+        "empty-value",
+        "no-value",
+        "truncated",
+        "wrong-root",
+        "algorithm",
+        "cert-sn",
+        "no-version",
+        "bad-base64",
+        "short-value",
+        "doctype",
+        "duplicate",
     ],
 )
 def test_malformed_signature_files(

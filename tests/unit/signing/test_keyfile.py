@@ -107,13 +107,21 @@ def test_non_minimal_length_is_refused(private_key: SM2PrivateKey) -> None:
         (b"", "not a PEM file"),
         (b"-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n", "base64"),
         (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "ends with"),
-        (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
-         "encrypted"),
+        (
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            "encrypted",
+        ),
         (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "'CERTIFICATE'"),
         (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "malformed"),
     ],
     ids=[
-        "garbage", "empty", "bad-base64", "label-mismatch", "encrypted", "certificate", "junk-der",
+        "garbage",
+        "empty",
+        "bad-base64",
+        "label-mismatch",
+        "encrypted",
+        "certificate",
+        "junk-der",
     ],
 )
 def test_garbage_is_refused_with_a_reason(data: bytes, problem: str) -> None:

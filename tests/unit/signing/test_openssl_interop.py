@@ -22,8 +22,23 @@ DISTID = "distid:1234567812345678"
 
 def _openssl_verify(openssl: str, public_pem: Path, message: Path, sig_der: Path) -> bool:
     done = run(
-        [openssl, "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pkeyopt", DISTID,
-         "-pubin", "-inkey", public_pem, "-in", message, "-sigfile", sig_der],
+        [
+            openssl,
+            "pkeyutl",
+            "-verify",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            DISTID,
+            "-pubin",
+            "-inkey",
+            public_pem,
+            "-in",
+            message,
+            "-sigfile",
+            sig_der,
+        ],
         check=False,
     )
     return done.returncode == 0 and b"Signature Verified Successfully" in done.stdout
@@ -47,8 +62,24 @@ def test_openssl_signature_verifies_with_ebc(openssl: str, tmp_path: Path) -> No
     run([openssl, "genpkey", "-algorithm", "SM2", "-out", key_pem])
     run([openssl, "pkey", "-in", key_pem, "-pubout", "-out", public_pem])
     message.write_bytes("应急广播 from OpenSSL".encode())
-    run([openssl, "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-pkeyopt", DISTID,
-         "-inkey", key_pem, "-in", message, "-out", sig])
+    run(
+        [
+            openssl,
+            "pkeyutl",
+            "-sign",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-pkeyopt",
+            DISTID,
+            "-inkey",
+            key_pem,
+            "-in",
+            message,
+            "-out",
+            sig,
+        ]
+    )
     private = SM2PrivateKey.from_pem(key_pem.read_bytes())
     public = SM2PublicKey.from_pem(public_pem.read_bytes())
     assert private.public_key() == public
@@ -80,8 +111,18 @@ def test_openssl_sec1_key_loads(openssl: str, tmp_path: Path) -> None:
 
 def test_openssl_p256_key_is_refused(openssl: str, tmp_path: Path) -> None:
     key_pem, public_pem = tmp_path / "p256.pem", tmp_path / "p256.pub"
-    run([openssl, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-         "-out", key_pem])
+    run(
+        [
+            openssl,
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            key_pem,
+        ]
+    )
     run([openssl, "pkey", "-in", key_pem, "-pubout", "-out", public_pem])
     with pytest.raises(KeyFormatError, match="P-256"):
         SM2PrivateKey.from_pem(key_pem.read_bytes())

@@ -110,7 +110,9 @@ def test_event_and_msgtype_rights() -> None:
 )
 def test_rights_are_validated(kwargs: dict[str, Any], problem: str) -> None:
     fields: dict[str, Any] = {
-        "regions": ("340000000000",), "event_types": ("*",), "msg_types": (1,),
+        "regions": ("340000000000",),
+        "event_types": ("*",),
+        "msg_types": (1,),
     }
     fields.update(kwargs)
     with pytest.raises(TrustStoreError, match=problem):
@@ -191,8 +193,10 @@ def test_p256_public_key_in_file_is_refused(tmp_path: Path, private_key: SM2Priv
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    p256 = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    p256 = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     entry = _entry_json(private_key) | {"public_key": p256.decode()}
     path = tmp_path / "trust.json"
