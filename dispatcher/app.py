@@ -16,18 +16,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.base import Adapter, AdapterRegistry, default_registry
 from dispatcher.api import alerts as alerts_api
-from dispatcher.config import Settings
-from dispatcher.services.geometry import CountyGeometry
+from dispatcher.api import ebd as ebd_api
+from dispatcher.config import ConfigError, Settings
 from dispatcher.logging import configure_logging
 from dispatcher.metrics import Metrics
 from dispatcher.services.acks import AckCollector
 from dispatcher.services.fanout import Fanout, FanoutConfig
+from dispatcher.services.geometry import CountyGeometry
 from dispatcher.services.intake import IntakeContext
 from dispatcher.services.ratelimit import RateLimiter
 from dispatcher.store import repo
 from dispatcher.store.db import Database
 from dispatcher.store.errors import StoreUnavailable
 from dispatcher.store.records import NewAdapter
+from signing.signer import Signer, load_signer
 from signing.trust import TrustStore
 
 log = logging.getLogger("ebc.app")
@@ -45,12 +47,23 @@ class Platform:
     intake: IntakeContext
     acks: AckCollector
     fanout: Fanout
+    signer: Signer
     adapters: dict[str, Adapter] = field(default_factory=dict)
 
 
 def load_trust(settings: Settings) -> TrustStore:
     path = settings.trust_store or settings.dir / "trust.json"
     return TrustStore.load(path) if path.exists() else TrustStore()
+
+
+def platform_signer(settings: Settings) -> Signer:
+    """The platform's own key signs its EBD packages and terminal commands."""
+    if settings.private_key is None:
+        raise ConfigError("private_key: the platform needs its signing key (ebc init makes one)")
+    try:
+        return load_signer(settings.private_key, settings.cert_sn)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"private_key: cannot load {settings.private_key}: {exc}") from exc
 
 
 def create_app(
@@ -61,48 +74,79 @@ def create_app(
 ) -> FastAPI:
     configure_logging()
     metrics = Metrics()
-    db = Database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms,
-                  connect_timeout=settings.database_connect_timeout)
-    acks = AckCollector(db=db, clock=clock, batch_size=settings.ack_batch_size,
-                        flush_interval=settings.ack_flush_interval,
-                        on_written=metrics.acks.inc)
+    db = Database(
+        settings.database_url,
+        busy_timeout_ms=settings.database_busy_timeout_ms,
+        connect_timeout=settings.database_connect_timeout,
+    )
+    acks = AckCollector(
+        db=db,
+        clock=clock,
+        batch_size=settings.ack_batch_size,
+        flush_interval=settings.ack_flush_interval,
+        on_written=metrics.acks.inc,
+    )
     intake = IntakeContext(
-        db=db, trust=load_trust(settings), geometry=CountyGeometry(),
+        db=db,
+        trust=load_trust(settings),
+        geometry=CountyGeometry(),
         limiter=RateLimiter(settings.rate_limit_per_minute, clock=time.monotonic),
-        ebrid=settings.ebrid, jurisdiction=settings.jurisdiction,
+        ebrid=settings.ebrid,
+        jurisdiction=settings.jurisdiction,
         freshness_seconds=settings.freshness_seconds,
         future_skew_seconds=settings.future_skew_seconds,
         max_body_bytes=settings.max_body_bytes,
         default_duration=dt.timedelta(seconds=settings.default_duration_seconds),
-        max_attempts=settings.max_attempts, clock=clock,
+        max_attempts=settings.max_attempts,
+        clock=clock,
     )
     adapters_registry = registry or default_registry()
     adapters: dict[str, Adapter] = {}
-    fanout = Fanout(db=db, adapters=adapters, clock=clock, config=FanoutConfig(
-        instance=settings.instance, workers=settings.workers,
-        lease_seconds=settings.lease_seconds, poll_interval=settings.poll_interval))
-    platform = Platform(settings, db, metrics, intake, acks, fanout, adapters)
+    fanout = Fanout(
+        db=db,
+        adapters=adapters,
+        clock=clock,
+        config=FanoutConfig(
+            instance=settings.instance,
+            workers=settings.workers,
+            lease_seconds=settings.lease_seconds,
+            poll_interval=settings.poll_interval,
+        ),
+    )
+    platform = Platform(
+        settings, db, metrics, intake, acks, fanout, platform_signer(settings), adapters
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await db.start()
         async with db.session() as session:
             for cfg in settings.adapters:
-                await repo.upsert_adapter(session, adapter=NewAdapter(
-                    ebrid=cfg.ebrid, bearer=cfg.bearer, regions=list(cfg.regions),
-                    enabled=cfg.enabled, healthy=True, config=dict(cfg.config)))
+                await repo.upsert_adapter(
+                    session,
+                    adapter=NewAdapter(
+                        ebrid=cfg.ebrid,
+                        bearer=cfg.bearer,
+                        regions=list(cfg.regions),
+                        enabled=cfg.enabled,
+                        healthy=True,
+                        config=dict(cfg.config),
+                    ),
+                )
             rows = await repo.list_adapters(session)
             await session.commit()
         for row in rows:
             if row.enabled and row.bearer in adapters_registry.bearers():
-                adapter = adapters_registry.create(bearer=row.bearer, ebrid=row.ebrid,
-                                                   config=dict(row.config), acks=acks)
+                adapter = adapters_registry.create(
+                    bearer=row.bearer, ebrid=row.ebrid, config=dict(row.config), acks=acks
+                )
                 await adapter.start()
                 adapters[row.ebrid] = adapter
         await acks.start()
         await fanout.start()
-        log.info("platform %s started (%s, %d adapters)", settings.ebrid, settings.level,
-                 len(adapters))
+        log.info(
+            "platform %s started (%s, %d adapters)", settings.ebrid, settings.level, len(adapters)
+        )
         try:
             yield
         finally:
@@ -112,10 +156,12 @@ def create_app(
                 await adapter.stop()
             await db.stop()
 
-    app = FastAPI(title="EBC emergency broadcast control platform", version="0.1.0",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="EBC emergency broadcast control platform", version="0.1.0", lifespan=lifespan
+    )
     app.state.platform = platform
     app.include_router(alerts_api.router)
+    app.include_router(ebd_api.router)
 
     @app.middleware("http")
     async def time_intake(request: Request, call_next: Any) -> Response:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     instance: str = "main"
 
     max_body_bytes: int = 1024 * 1024
+    max_package_bytes: int = 64 * 1024 * 1024
     freshness_seconds: int = 300
     future_skew_seconds: int = 60
     rate_limit_per_minute: int = 600
@@ -110,7 +111,8 @@ class Settings(BaseSettings):
     def _coherent(self) -> Settings:
         if ResourceCode(self.ebrid).region.value != self.region:
             raise ValueError(
-                f"ebrid {self.ebrid} carries region {self.ebrid[1:13]}, not the platform's {self.region}"
+                f"ebrid {self.ebrid} carries region {self.ebrid[1:13]}, "
+                f"not the platform's {self.region}"
             )
         if self.dev_keys and not self.dev_mode:
             raise ValueError(
@@ -137,7 +139,9 @@ def load_settings(directory: Path | str, **overrides: Any) -> Settings:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path} not found: create a platform with `ebc init --dir {root}`") from exc
+        raise ConfigError(
+            f"{path} not found: create a platform with `ebc init --dir {root}`"
+        ) from exc
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path} cannot be read: {exc}") from exc
     if not isinstance(data, dict):
@@ -151,4 +155,6 @@ def load_settings(directory: Path | str, **overrides: Any) -> Settings:
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
             for err in exc.errors()
         )
-        raise ConfigError(f"invalid configuration in {path} or EBC_* variables: {problems}") from exc
+        raise ConfigError(
+            f"invalid configuration in {path} or EBC_* variables: {problems}"
+        ) from exc

@@ -5,7 +5,7 @@
     │   ├── protocols.errors.ProtocolError      bad wire input (CAP, EBD, codes, frames)
     │   ├── signing.errors.SignatureError       bad or untrusted signatures
     │   ├── dispatcher.config.ConfigError       configuration refused at start-up
-    │   └── IntakeError                         an alert refused at intake: ``code`` + HTTP ``status``
+    │   └── IntakeError                         an alert refused at intake (``code``, ``status``)
     └── RuntimeError
         └── dispatcher.store.errors.StoreUnavailable   the database cannot persist (answer 503)
 

@@ -1,7 +1,7 @@
 """Identifier value types of GY/T 386 (standards.md section 3), validated on construction.
 
 Region code: 12 digits, province 2 + city 2 + county 2 + township 3 + village 3.
-EBRID: 23 digits, level 1 + region 12 + resource type 4 + type sequence 2 + subtype 2 + subtype seq 2.
+EBRID: 23 digits, level 1 + region 12 + resource type 4 + type seq 2 + subtype 2 + subtype seq 2.
 EBMID: 35 digits, issuing EBRID 23 + yyyymmdd 8 + sequence 4.
 EBDID: 41 digits, prefix 2 + source EBRID 23 + 16 digits.
 On broadcast bearers an odd-length code is packed as BCD behind a 0xF pad nibble.
@@ -10,6 +10,7 @@ On broadcast bearers an odd-length code is packed as BCD behind a 0xF pad nibble
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -93,7 +94,11 @@ class RegionCode:
         if not isinstance(text, str):
             raise CodeError(f"region code must be a string, got {type(text).__name__}")
         stripped = text.strip()
-        if len(stripped) not in (2, 4, 6, 9, 12) or not stripped.isascii() or not stripped.isdigit():
+        if (
+            len(stripped) not in (2, 4, 6, 9, 12)
+            or not stripped.isascii()
+            or not stripped.isdigit()
+        ):
             raise CodeError(f"region code must be 2, 4, 6, 9 or 12 digits, got {text!r}")
         return cls(stripped.ljust(12, "0"))
 
@@ -145,7 +150,7 @@ def _level_of(text: str) -> RegionLevel | None:
     The county part alone may be zero above a township: prefecture cities without counties
     (东莞 4419, 中山 4420, 儋州 4604, 嘉峪关 6202) number their townships 441900003 and so on.
     """
-    parts = [text[a:b] for a, b in zip(_BOUNDARIES, _BOUNDARIES[1:], strict=False)]
+    parts = [text[a:b] for a, b in itertools.pairwise(_BOUNDARIES)]
     deepest = max((i for i, part in enumerate(parts) if part.strip("0")), default=-1)
     for i in range(deepest):
         if not parts[i].strip("0") and i != 2:

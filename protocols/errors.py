@@ -1,12 +1,12 @@
 """Errors raised by the wire-format libraries.
 
-    ValueError
-    └── ProtocolError            bad input: a stable ``code`` and a message a person can act on
-        ├── CodeError            a region code, EBRID, EBMID or EBDID that is malformed
-        ├── XmlSafetyError       XML refused before parsing finished (DTD, entity, size, depth)
-        ├── CapError             a CAP 1.2 message breaking one or more rules (``problems``)
-        ├── EbdError             an EBD document or package that cannot be read
-        └── BinaryFormatError    a bearer frame, section or packet that cannot be decoded
+ValueError
+└── ProtocolError            bad input: a stable ``code`` and a message a person can act on
+    ├── CodeError            a region code, EBRID, EBMID or EBDID that is malformed
+    ├── XmlSafetyError       XML refused before parsing finished (DTD, entity, size, depth)
+    ├── CapError             a CAP 1.2 message breaking one or more rules (``problems``)
+    ├── EbdError             an EBD document or package that cannot be read
+    └── BinaryFormatError    a bearer frame, section or packet that cannot be decoded
 """
 
 from __future__ import annotations

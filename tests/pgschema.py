@@ -13,9 +13,13 @@ async def _admin(url: str, statement: str) -> None:
     import asyncpg
 
     parsed = make_url(url)
-    conn = await asyncpg.connect(user=parsed.username or "postgres", password=parsed.password,
-                                 host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-                                 database=parsed.database or "postgres")
+    conn = await asyncpg.connect(
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        database=parsed.database or "postgres",
+    )
     try:
         await conn.execute(statement)
     finally:

@@ -22,7 +22,9 @@ router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise IntakeError("payload-too-large", f"the body is {declared} bytes; the limit is {limit}")
+        raise IntakeError(
+            "payload-too-large", f"the body is {declared} bytes; the limit is {limit}"
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -39,8 +41,10 @@ async def submit(request: Request) -> Response:
     try:
         raw = await _body(request, platform.settings.max_body_bytes)
         result = await accept_alert(
-            raw=raw, content_type=request.headers.get("content-type", ""),
-            headers=dict(request.headers), ctx=platform.intake,
+            raw=raw,
+            content_type=request.headers.get("content-type", ""),
+            headers=dict(request.headers),
+            ctx=platform.intake,
         )
     except IntakeError as exc:
         platform.metrics.alerts.labels(outcome="refused", code=exc.code).inc()
@@ -67,7 +71,11 @@ async def list_alerts(
     platform = request.app.state.platform
     try:
         page = await status_service.list_alerts(
-            platform.db, state=state, drill=drill, event_type=event_type, offset=offset,
+            platform.db,
+            state=state,
+            drill=drill,
+            event_type=event_type,
+            offset=offset,
             limit=limit,
         )
     except StoreUnavailable as exc:
@@ -97,15 +105,19 @@ async def get_log(
 ) -> Response:
     platform = request.app.state.platform
     try:
-        page = await status_service.log_page(platform.db, alert_id=alert_id, offset=offset,
-                                             limit=limit)
+        page = await status_service.log_page(
+            platform.db, alert_id=alert_id, offset=offset, limit=limit
+        )
     except StoreUnavailable as exc:
         return problem("unavailable", 503, str(exc))
     if page is None:
         return problem("not-found", 404, f"no alert {alert_id}")
     if format == "csv":
-        return Response(_csv(page["items"]), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="alert-{alert_id}-log.csv"'})
+        return Response(
+            _csv(page["items"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="alert-{alert_id}-log.csv"'},
+        )
     return JSONResponse(page)
 
 
@@ -114,8 +126,17 @@ def _csv(items: list[dict[str, Any]]) -> str:
     writer = csv.writer(out)
     writer.writerow(["id", "at", "alert_id", "task_id", "target", "event", "detail"])
     for item in items:
-        writer.writerow([item["id"], item["at"], item["alert_id"], item["task_id"] or "",
-                         item["target"] or "", item["event"], item["detail_json"]])
+        writer.writerow(
+            [
+                item["id"],
+                item["at"],
+                item["alert_id"],
+                item["task_id"] or "",
+                item["target"] or "",
+                item["event"],
+                item["detail_json"],
+            ]
+        )
     return out.getvalue()
 
 
@@ -124,11 +145,15 @@ async def cancel(request: Request, alert_id: str) -> Response:
     platform = request.app.state.platform
     try:
         raw = await _body(request, platform.settings.max_body_bytes)
-        result = await cancel_alert(alert_id=alert_id, raw=raw, headers=dict(request.headers),
-                                    ctx=platform.intake)
+        result = await cancel_alert(
+            alert_id=alert_id, raw=raw, headers=dict(request.headers), ctx=platform.intake
+        )
     except IntakeError as exc:
         return from_intake_error(exc, instance=str(request.url.path))
     platform.fanout.poke()
     location = f"/api/v1/alerts/{result.alert_id}"
-    return JSONResponse({"id": result.alert_id, "cancels": alert_id, "state": result.state,
-                         "status_url": location}, status_code=202, headers={"Location": location})
+    return JSONResponse(
+        {"id": result.alert_id, "cancels": alert_id, "state": result.state, "status_url": location},
+        status_code=202,
+        headers={"Location": location},
+    )

@@ -11,8 +11,9 @@ from dispatcher.errors import IntakeError
 PROBLEM_TYPE = "https://ebc.invalid/problems/"
 
 
-def problem(code: str, status: int, detail: str, *, instance: str = "",
-            extra: dict[str, Any] | None = None) -> JSONResponse:
+def problem(
+    code: str, status: int, detail: str, *, instance: str = "", extra: dict[str, Any] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
         "title": code.replace("-", " ").capitalize(),
@@ -24,8 +25,9 @@ def problem(code: str, status: int, detail: str, *, instance: str = "",
         body["instance"] = instance
     body.update(extra or {})
     headers = {"Retry-After": "60"} if status in (429, 503) else None
-    return JSONResponse(body, status_code=status, media_type="application/problem+json",
-                        headers=headers)
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
 
 
 def from_intake_error(exc: IntakeError, *, instance: str = "") -> JSONResponse:

@@ -36,12 +36,17 @@ def _random_sn() -> str:
 def init(
     dir: DirOption,
     region: Annotated[str, typer.Option("--region", help="Jurisdiction region code.")],
-    level: Annotated[str, typer.Option(
-        "--level", help="national|provincial|municipal|county")] = "county",
+    level: Annotated[
+        str, typer.Option("--level", help="national|provincial|municipal|county")
+    ] = "county",
     name: Annotated[str, typer.Option("--name")] = "",
     cert_sn: Annotated[str | None, typer.Option("--cert-sn")] = None,
-    fake_adapter: Annotated[bool, typer.Option("--fake-adapter/--no-fake-adapter",
-                                               help="Register an in-process fake adapter.")] = False,
+    fake_adapter: Annotated[
+        bool,
+        typer.Option(
+            "--fake-adapter/--no-fake-adapter", help="Register an in-process fake adapter."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Create a working platform directory: configuration, platform keys, database path."""
@@ -54,44 +59,80 @@ def init(
     if chosen not in LEVEL_DIGIT:
         usage(f"--level must be one of {', '.join(LEVEL_DIGIT)}")
     if implied != chosen:
-        fail(f"region {code.value} is a {code.level.name.lower()} code, not a {chosen} one",
-             as_json=as_json, code="invalid-region")
+        fail(
+            f"region {code.value} is a {code.level.name.lower()} code, not a {chosen} one",
+            as_json=as_json,
+            code="invalid-region",
+        )
     if (dir / PLATFORM_FILE).exists():
-        fail(f"{dir / PLATFORM_FILE} already exists; refusing to overwrite a platform",
-             as_json=as_json, code="exists")
+        fail(
+            f"{dir / PLATFORM_FILE} already exists; refusing to overwrite a platform",
+            as_json=as_json,
+            code="exists",
+        )
     sn = cert_sn or _random_sn()
     try:
         CertSN(sn)
     except CodeError as exc:
         fail(str(exc), as_json=as_json, code="invalid-cert-sn")
-    ebrid = ResourceCode.build(level=RegionLevel(LEVEL_DIGIT[chosen]), region=code,
-                               resource_type="0103", subtype="01")
+    ebrid = ResourceCode.build(
+        level=RegionLevel(LEVEL_DIGIT[chosen]), region=code, resource_type="0103", subtype="01"
+    )
     dir.mkdir(parents=True, exist_ok=True)
     keys = dir / "keys"
     private, public = _write_keypair(keys)
     database_url = f"sqlite+aiosqlite:///{(dir / 'ebc.db').resolve()}"
     config: dict[str, Any] = {
-        "level": chosen, "region": code.value, "ebrid": ebrid.value,
-        "name": name or f"EBC {chosen} platform {code.value}", "cert_sn": sn,
-        "private_key": "keys/private.pem", "public_key": "keys/public.pem",
-        "trust_store": "trust.json", "database_url": database_url, "adapters": [],
+        "level": chosen,
+        "region": code.value,
+        "ebrid": ebrid.value,
+        "name": name or f"EBC {chosen} platform {code.value}",
+        "cert_sn": sn,
+        "private_key": "keys/private.pem",
+        "public_key": "keys/public.pem",
+        "trust_store": "trust.json",
+        "database_url": database_url,
+        "adapters": [],
     }
     if fake_adapter:
-        config["adapters"].append({
-            "ebrid": ResourceCode.build(level=RegionLevel(LEVEL_DIGIT[chosen]), region=code,
-                                        resource_type="0399", subtype="02").value,
-            "bearer": "fake", "regions": [code.value], "config": {}})
-    (dir / PLATFORM_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n",
-                                     encoding="utf-8")
-    result = {"dir": str(dir.resolve()), "ebrid": ebrid.value, "level": chosen,
-              "region": code.value, "cert_sn": sn, "public_key": str(public.resolve()),
-              "private_key": str(private.resolve()), "database_url": database_url,
-              "config": str((dir / PLATFORM_FILE).resolve())}
-    emit(result, as_json=as_json, human=[
-        f"platform {ebrid.value} ({chosen}, region {code.value}) in {result['dir']}",
-        f"  certificate serial {sn}", f"  private key {result['private_key']}",
-        f"  public key  {result['public_key']}", f"  database    {database_url}",
-    ])
+        config["adapters"].append(
+            {
+                "ebrid": ResourceCode.build(
+                    level=RegionLevel(LEVEL_DIGIT[chosen]),
+                    region=code,
+                    resource_type="0399",
+                    subtype="02",
+                ).value,
+                "bearer": "fake",
+                "regions": [code.value],
+                "config": {},
+            }
+        )
+    (dir / PLATFORM_FILE).write_text(
+        json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    result = {
+        "dir": str(dir.resolve()),
+        "ebrid": ebrid.value,
+        "level": chosen,
+        "region": code.value,
+        "cert_sn": sn,
+        "public_key": str(public.resolve()),
+        "private_key": str(private.resolve()),
+        "database_url": database_url,
+        "config": str((dir / PLATFORM_FILE).resolve()),
+    }
+    emit(
+        result,
+        as_json=as_json,
+        human=[
+            f"platform {ebrid.value} ({chosen}, region {code.value}) in {result['dir']}",
+            f"  certificate serial {sn}",
+            f"  private key {result['private_key']}",
+            f"  public key  {result['public_key']}",
+            f"  database    {database_url}",
+        ],
+    )
 
 
 def _write_keypair(keys: Path) -> tuple[Path, Path]:
@@ -141,21 +182,38 @@ def trust_add(
         msg = tuple(sorted({int(m) for m in msgtypes.split(",") if m.strip()}))
         if not msg or any(m not in range(1, 6) for m in msg):
             raise CodeError(f"--msgtypes must be numbers 1-5, got {msgtypes!r}")
-        event_list = ("*",) if events.strip() == "*" else tuple(
-            e.strip() for e in events.split(",") if e.strip())
-        entry = TrustEntry(cert_sn=CertSN(cert_sn), public_key=key, name=name,
-                           holder_ebrid=ResourceCode(ebrid).value if ebrid else None,
-                           not_before=None, not_after=None, revoked=False,
-                           rights=Rights(regions=region_codes, event_types=event_list,
-                                         msg_types=msg))
+        event_list = (
+            ("*",)
+            if events.strip() == "*"
+            else tuple(e.strip() for e in events.split(",") if e.strip())
+        )
+        entry = TrustEntry(
+            cert_sn=CertSN(cert_sn),
+            public_key=key,
+            name=name,
+            holder_ebrid=ResourceCode(ebrid).value if ebrid else None,
+            not_before=None,
+            not_after=None,
+            revoked=False,
+            rights=Rights(regions=region_codes, event_types=event_list, msg_types=msg),
+        )
     except (CodeError, SignatureError, ValueError) as exc:
         fail(str(exc), as_json=as_json)
     store = TrustStore.load(path) if path.exists() else TrustStore()
     store.add(entry)
     store.save(path)
-    emit({"cert_sn": cert_sn, "name": name, "regions": list(region_codes),
-          "events": list(event_list), "msgtypes": list(msg), "trust_store": str(path)},
-         as_json=as_json, human=f"trusted {cert_sn} ({name}) for {', '.join(region_codes)}")
+    emit(
+        {
+            "cert_sn": cert_sn,
+            "name": name,
+            "regions": list(region_codes),
+            "events": list(event_list),
+            "msgtypes": list(msg),
+            "trust_store": str(path),
+        },
+        as_json=as_json,
+        human=f"trusted {cert_sn} ({name}) for {', '.join(region_codes)}",
+    )
 
 
 @trust_app.command("list")
@@ -165,19 +223,34 @@ def trust_list(dir: DirOption, as_json: JsonFlag = False) -> None:
 
     path = _trust_path(dir)
     store = TrustStore.load(path) if path.exists() else TrustStore()
-    rows = [{"cert_sn": e.cert_sn.value, "name": e.name, "ebrid": e.holder_ebrid,
-             "revoked": e.revoked, "regions": list(e.rights.regions),
-             "events": list(e.rights.event_types), "msgtypes": list(e.rights.msg_types)}
-            for e in store.entries()]
-    emit(rows, as_json=as_json, human=[
-        f"{r['cert_sn']}  {'REVOKED ' if r['revoked'] else ''}{r['name']}  "
-        f"regions={','.join(r['regions'])} msgtypes={r['msgtypes']}" for r in rows
-    ] or ["no trusted certificates"])
+    rows = [
+        {
+            "cert_sn": e.cert_sn.value,
+            "name": e.name,
+            "ebrid": e.holder_ebrid,
+            "revoked": e.revoked,
+            "regions": list(e.rights.regions),
+            "events": list(e.rights.event_types),
+            "msgtypes": list(e.rights.msg_types),
+        }
+        for e in store.entries()
+    ]
+    emit(
+        rows,
+        as_json=as_json,
+        human=[
+            f"{r['cert_sn']}  {'REVOKED ' if r['revoked'] else ''}{r['name']}  "
+            f"regions={','.join(r['regions'])} msgtypes={r['msgtypes']}"
+            for r in rows
+        ]
+        or ["no trusted certificates"],
+    )
 
 
 @trust_app.command("revoke")
-def trust_revoke(dir: DirOption, cert_sn: Annotated[str, typer.Option("--cert-sn")],
-                 as_json: JsonFlag = False) -> None:
+def trust_revoke(
+    dir: DirOption, cert_sn: Annotated[str, typer.Option("--cert-sn")], as_json: JsonFlag = False
+) -> None:
     """Revoke a certificate: alerts signed with it are refused from now on."""
     from signing.errors import SignatureError
     from signing.trust import TrustStore
@@ -230,8 +303,9 @@ def alert_send(
         signer = load_signer(key, CertSN(cert_sn))
     except (CodeError, SignatureError, OSError) as exc:
         fail(str(exc), as_json=as_json, code="invalid-key")
-    media = content_type or ("application/json" if body.lstrip()[:1] in (b"{", b"[")
-                             else "application/cap+xml")
+    media = content_type or (
+        "application/json" if body.lstrip()[:1] in (b"{", b"[") else "application/cap+xml"
+    )
     headers = sign_request(body, sign=signer.sign, cert_sn=cert_sn, signed_at=int(time.time()))
     headers["Content-Type"] = media
     target = url.rstrip("/")
@@ -247,12 +321,20 @@ def alert_send(
         payload = {"body": response.text}
     result = {"status": response.status_code, **payload}
     if response.status_code >= 400:
-        fail(f"{response.status_code} {payload.get('code', '')}: {payload.get('detail', '')}",
-             as_json=as_json, code=str(payload.get("code", "refused")), details=result)
-    emit(result, as_json=as_json, human=[
-        f"{response.status_code} alert {payload.get('id')} state {payload.get('state')}",
-        f"  status: {url.rstrip('/').removesuffix('/api/v1/alerts')}{payload.get('status_url')}",
-    ])
+        fail(
+            f"{response.status_code} {payload.get('code', '')}: {payload.get('detail', '')}",
+            as_json=as_json,
+            code=str(payload.get("code", "refused")),
+            details=result,
+        )
+    emit(
+        result,
+        as_json=as_json,
+        human=[
+            f"{response.status_code} alert {payload.get('id')} state {payload.get('state')}",
+            f"  status: {target.removesuffix('/api/v1/alerts')}{payload.get('status_url')}",
+        ],
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -260,5 +342,3 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.add_typer(trust_app, name="trust")
     app.add_typer(alert_app, name="alert")
-
-

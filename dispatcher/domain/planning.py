@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from dispatcher.domain.alert import Severity
 from protocols.codes import RegionCode
 
 
-class Bearer(str, Enum):
+class Bearer(StrEnum):
     IP = "ip"
     FM = "fm"
     DTMB = "dtmb"

@@ -14,10 +14,10 @@ the task deadline. Final: acked, partial, failed, timed_out, cancelled.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class TaskState(str, Enum):
+class TaskState(StrEnum):
     PLANNED = "planned"
     SENDING = "sending"
     SENT = "sent"
@@ -28,7 +28,7 @@ class TaskState(str, Enum):
     CANCELLED = "cancelled"
 
 
-class TaskEvent(str, Enum):
+class TaskEvent(StrEnum):
     CLAIM = "claim"
     SENT_ALL = "sent_all"
     SEND_ERROR = "send_error"

@@ -21,9 +21,15 @@ log = logging.getLogger("ebc.acks")
 class AckCollector:
     """An AckSink: ``submit`` never blocks on the database."""
 
-    def __init__(self, *, db: Database, clock: Callable[[], dt.datetime], batch_size: int = 1000,
-                 flush_interval: float = 0.05, on_written: Callable[[int], None] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Callable[[], dt.datetime],
+        batch_size: int = 1000,
+        flush_interval: float = 0.05,
+        on_written: Callable[[int], None] | None = None,
+    ) -> None:
         self._db = db
         self._clock = clock
         self._batch = batch_size
@@ -68,8 +74,16 @@ class AckCollector:
 
     async def _write(self, batch: list[AckReport]) -> None:
         now = self._clock()
-        rows = [NewAck(alert_id=a.alert_id, target=a.target, state=a.state,
-                       detail=dict(a.detail), at=a.at or now) for a in batch]
+        rows = [
+            NewAck(
+                alert_id=a.alert_id,
+                target=a.target,
+                state=a.state,
+                detail=dict(a.detail),
+                at=a.at or now,
+            )
+            for a in batch
+        ]
         for attempt in range(1, 6):
             try:
                 async with self._db.session() as session:

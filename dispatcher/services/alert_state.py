@@ -40,6 +40,12 @@ async def refresh_alert_state(session: AsyncSession, *, alert_id: str, now: dt.d
     new = derive_alert_state(alert.state, [TaskState(t.state) for t in tasks], now_waiting=waiting)
     if new != alert.state:
         await repo.set_alert_state(session, alert_id=alert_id, state=new)
-        await repo.append_log(session, events=[NewLogEvent(
-            alert_id=alert_id, event=f"alert.{new}", at=now, detail={"from": alert.state})])
+        await repo.append_log(
+            session,
+            events=[
+                NewLogEvent(
+                    alert_id=alert_id, event=f"alert.{new}", at=now, detail={"from": alert.state}
+                )
+            ],
+        )
     return new

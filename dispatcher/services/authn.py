@@ -79,7 +79,10 @@ def verify_request(
         raise IntakeError(exc.code, str(exc)) from exc
     try:
         check_fresh(
-            signed_at, int(now.timestamp()), window=freshness_seconds, future_skew=future_skew_seconds
+            signed_at,
+            int(now.timestamp()),
+            window=freshness_seconds,
+            future_skew=future_skew_seconds,
         )
     except StaleTimestamp as exc:
         raise IntakeError("stale-timestamp", str(exc)) from exc

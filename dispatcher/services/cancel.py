@@ -22,8 +22,12 @@ async def cancel_alert(
         raise IntakeError("rate-limited", f"certificate {cert_sn.value} sent too many requests")
     now = ctx.clock()
     issuer = verify_request(
-        body=raw, headers=headers, trust=ctx.trust, now=now,
-        freshness_seconds=ctx.freshness_seconds, future_skew_seconds=ctx.future_skew_seconds,
+        body=raw,
+        headers=headers,
+        trust=ctx.trust,
+        now=now,
+        freshness_seconds=ctx.freshness_seconds,
+        future_skew_seconds=ctx.future_skew_seconds,
     )
     try:
         async with ctx.db.session() as session:
@@ -46,5 +50,12 @@ async def cancel_alert(
         references=(original.identifier,),
         drill=original.drill,
     )
-    return await admit(message=message, issuer=issuer, raw=raw, content_type="cancel-request",
-                       signed_at=signed_at, ctx=ctx, now=now)
+    return await admit(
+        message=message,
+        issuer=issuer,
+        raw=raw,
+        content_type="cancel-request",
+        signed_at=signed_at,
+        ctx=ctx,
+        now=now,
+    )

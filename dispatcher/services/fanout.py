@@ -9,6 +9,7 @@ keyed (task, target), so a target re-sent after a crash is logged exactly once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -46,10 +47,14 @@ class FanoutConfig:
     batch: int = 16
 
 
-def transition_event(task: TaskRecord, event: TaskEvent, new: TaskState, at: dt.datetime,
-                     **detail: object) -> NewLogEvent:
+def transition_event(
+    task: TaskRecord, event: TaskEvent, new: TaskState, at: dt.datetime, **detail: object
+) -> NewLogEvent:
     return NewLogEvent(
-        alert_id=task.alert_id, task_id=task.id, event=f"task.{new.value}", at=at,
+        alert_id=task.alert_id,
+        task_id=task.id,
+        event=f"task.{new.value}",
+        at=at,
         detail={"from": task.state, "event": event.value, **detail},
     )
 
@@ -108,8 +113,11 @@ class Fanout:
                     await repo.update_task(
                         session, task_id=task.id, state=new.value, next_attempt_at=now
                     )
-                    events.append(transition_event(task, TaskEvent.RECOVER, new, now,
-                                                   previous_worker=task.claimed_by))
+                    events.append(
+                        transition_event(
+                            task, TaskEvent.RECOVER, new, now, previous_worker=task.claimed_by
+                        )
+                    )
             if events:
                 await repo.append_log(session, events=events)
                 log.info("recovered %d interrupted tasks", len(events))
@@ -131,25 +139,35 @@ class Fanout:
                 await asyncio.sleep(1.0)
             if not claimed:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._config.poll_interval)
-                except TimeoutError:
-                    pass
 
     async def _claim(self) -> int:
         room = self._config.workers - len(self._jobs)
         async with self._db.session() as session:
             tasks = await repo.claim_due_tasks(
-                session, worker_id=self.worker_id, now=self._clock(),
-                lease_seconds=self._config.lease_seconds, limit=min(room, self._config.batch),
+                session,
+                worker_id=self.worker_id,
+                now=self._clock(),
+                lease_seconds=self._config.lease_seconds,
+                limit=min(room, self._config.batch),
             )
             now = self._clock()
             if tasks:
-                await repo.append_log(session, events=[
-                    transition_event(t, TaskEvent.CLAIM, TaskState.SENDING, now,
-                                     worker=self.worker_id, attempt=t.attempts)
-                    for t in tasks
-                ])
+                await repo.append_log(
+                    session,
+                    events=[
+                        transition_event(
+                            t,
+                            TaskEvent.CLAIM,
+                            TaskState.SENDING,
+                            now,
+                            worker=self.worker_id,
+                            attempt=t.attempts,
+                        )
+                        for t in tasks
+                    ],
+                )
             await session.commit()
         for task in tasks:
             job = asyncio.create_task(self._execute(task), name=f"ebc-task-{task.id}")
@@ -197,50 +215,100 @@ class Fanout:
             report = SendReport(())
         await self._record(task, alert, report, already, error)
 
-    async def _record(self, task: TaskRecord, alert: AlertRecord, report: SendReport,
-                      already: set[str], error: str) -> None:
+    async def _record(
+        self,
+        task: TaskRecord,
+        alert: AlertRecord,
+        report: SendReport,
+        already: set[str],
+        error: str,
+    ) -> None:
         now = self._clock()
         delivered = already | set(report.delivered)
-        event = after_send(delivered=len(delivered & set(task.targets)), total=len(task.targets),
-                           attempts=task.attempts, max_attempts=task.max_attempts)
+        event = after_send(
+            delivered=len(delivered & set(task.targets)),
+            total=len(task.targets),
+            attempts=task.attempts,
+            max_attempts=task.max_attempts,
+        )
         new = transition(TaskState.SENDING, event)
         events = [
-            NewLogEvent(alert_id=task.alert_id, task_id=task.id, target=target,
-                        event="target.delivered", at=now, detail={"attempt": task.attempts},
-                        dedup_key=f"{task.id}:{target}:outcome")
+            NewLogEvent(
+                alert_id=task.alert_id,
+                task_id=task.id,
+                target=target,
+                event="target.delivered",
+                at=now,
+                detail={"attempt": task.attempts},
+                dedup_key=f"{task.id}:{target}:outcome",
+            )
             for target in report.delivered
         ]
         final_failure = new in (TaskState.SENT, TaskState.FAILED)
         for outcome in report.not_delivered:
-            events.append(NewLogEvent(
-                alert_id=task.alert_id, task_id=task.id, target=outcome.target,
-                event="target.failed" if final_failure else "target.attempt_failed", at=now,
-                detail={"outcome": outcome.outcome.value, "detail": outcome.detail,
-                        "attempt": task.attempts},
-                dedup_key=f"{task.id}:{outcome.target}:outcome" if final_failure else None,
-            ))
+            events.append(
+                NewLogEvent(
+                    alert_id=task.alert_id,
+                    task_id=task.id,
+                    target=outcome.target,
+                    event="target.failed" if final_failure else "target.attempt_failed",
+                    at=now,
+                    detail={
+                        "outcome": outcome.outcome.value,
+                        "detail": outcome.detail,
+                        "attempt": task.attempts,
+                    },
+                    dedup_key=f"{task.id}:{outcome.target}:outcome" if final_failure else None,
+                )
+            )
         next_at = None
         if new is TaskState.PLANNED:
             next_at = now + dt.timedelta(seconds=retry_delay(task.attempts))
-        events.append(transition_event(task, event, new, now, delivered=len(delivered),
-                                       targets=len(task.targets), error=error or None))
+        events.append(
+            transition_event(
+                task,
+                event,
+                new,
+                now,
+                delivered=len(delivered),
+                targets=len(task.targets),
+                error=error or None,
+            )
+        )
         async with self._db.session() as session:
             current = await repo.get_task(session, task_id=task.id)
-            if current is None or current.state != TaskState.SENDING.value \
-                    or current.claimed_by != self.worker_id:
+            if (
+                current is None
+                or current.state != TaskState.SENDING.value
+                or current.claimed_by != self.worker_id
+            ):
                 # cancelled or reclaimed meanwhile: keep the outcomes, leave the state alone
                 await repo.append_log(session, events=events[:-1])
                 await session.commit()
                 return
-            await repo.update_task(session, task_id=task.id, state=new.value,
-                                   next_attempt_at=next_at, last_error=error or None)
+            await repo.update_task(
+                session,
+                task_id=task.id,
+                state=new.value,
+                next_attempt_at=next_at,
+                last_error=error or None,
+            )
             await repo.append_log(session, events=events)
             if new is TaskState.SENT and alert.msg_type == int(MsgType.CANCEL):
                 done = transition(new, TaskEvent.ACKS_COMPLETE)
                 await repo.update_task(session, task_id=task.id, state=done.value)
-                await repo.append_log(session, events=[transition_event(
-                    replace(task, state=new.value), TaskEvent.ACKS_COMPLETE, done, now,
-                    note="a cancel needs no acks")])
+                await repo.append_log(
+                    session,
+                    events=[
+                        transition_event(
+                            replace(task, state=new.value),
+                            TaskEvent.ACKS_COMPLETE,
+                            done,
+                            now,
+                            note="a cancel needs no acks",
+                        )
+                    ],
+                )
             await refresh_alert_state(session, alert_id=task.alert_id, now=now)
             await session.commit()
         if new is TaskState.SENT:
@@ -261,8 +329,9 @@ class Fanout:
                 event = on_deadline(acked=len(reached & set(task.targets)))
                 new = transition(TaskState(task.state), event)
                 await repo.update_task(session, task_id=task.id, state=new.value)
-                events.append(transition_event(task, event, new, now,
-                                               acked=len(reached & set(task.targets))))
+                events.append(
+                    transition_event(task, event, new, now, acked=len(reached & set(task.targets)))
+                )
                 touched.add(task.alert_id)
             await repo.append_log(session, events=events)
             for alert_id in touched:
@@ -278,8 +347,11 @@ async def check_acks_complete(
     async with db.session() as session:
         changed = False
         for alert_id in alert_ids:
-            tasks = [t for t in await repo.tasks_for_alert(session, alert_id=alert_id)
-                     if t.state == TaskState.SENT.value]
+            tasks = [
+                t
+                for t in await repo.tasks_for_alert(session, alert_id=alert_id)
+                if t.state == TaskState.SENT.value
+            ]
             if not tasks:
                 continue
             acks = await repo.acks_for_alert(session, alert_id=alert_id)
@@ -288,24 +360,34 @@ async def check_acks_complete(
                 if set(task.targets) <= reached:
                     new = transition(TaskState.SENT, TaskEvent.ACKS_COMPLETE)
                     await repo.update_task(session, task_id=task.id, state=new.value)
-                    await repo.append_log(session, events=[
-                        transition_event(task, TaskEvent.ACKS_COMPLETE, new, now)])
+                    await repo.append_log(
+                        session, events=[transition_event(task, TaskEvent.ACKS_COMPLETE, new, now)]
+                    )
                     changed = True
             if changed:
                 await refresh_alert_state(session, alert_id=alert_id, now=now)
         await session.commit()
 
 
-def build_transmission(alert: AlertRecord, task: TaskRecord, targets: tuple[str, ...],
-                       cancels: str | None) -> Transmission:
+def build_transmission(
+    alert: AlertRecord, task: TaskRecord, targets: tuple[str, ...], cancels: str | None
+) -> Transmission:
     extra: dict[str, object] = {"adapter": task.adapter_ebrid}
     if cancels:
         extra["cancels"] = cancels
     return Transmission(
-        alert_id=alert.id, task_id=task.id, ebmid=alert.ebmid or alert.identifier,
-        msg_type=alert.msg_type, drill=alert.drill, event_type=alert.event_type,
-        severity=alert.severity, texts=tuple((t[0], t[1], t[2]) for t in alert.texts),
-        regions=tuple(task.regions), targets=targets, start=alert.start_at, end=alert.end_at,
+        alert_id=alert.id,
+        task_id=task.id,
+        ebmid=alert.ebmid or alert.identifier,
+        msg_type=alert.msg_type,
+        drill=alert.drill,
+        event_type=alert.event_type,
+        severity=alert.severity,
+        texts=tuple((t[0], t[1], t[2]) for t in alert.texts),
+        regions=tuple(task.regions),
+        targets=targets,
+        start=alert.start_at,
+        end=alert.end_at,
         extra=extra,
     )
 

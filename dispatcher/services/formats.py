@@ -17,23 +17,43 @@ from dispatcher.errors import IntakeError
 from protocols.cap import parse_and_validate
 from protocols.cap.model import Alert, parse_references
 from protocols.codes import EBMID, RegionCode
+from protocols.ebd import Ebm
 from protocols.errors import CapError, CodeError, XmlSafetyError
 
 CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
 
-SEVERITY_FROM_CAP = {"Extreme": Severity.RED, "Severe": Severity.ORANGE,
-                     "Moderate": Severity.YELLOW, "Minor": Severity.BLUE,
-                     "Unknown": Severity.UNKNOWN}
+SEVERITY_FROM_CAP = {
+    "Extreme": Severity.RED,
+    "Severe": Severity.ORANGE,
+    "Moderate": Severity.YELLOW,
+    "Minor": Severity.BLUE,
+    "Unknown": Severity.UNKNOWN,
+}
 DRILL_FROM_CAP_STATUS = {"Exercise": MsgType.PLATFORM_DRILL, "Test": MsgType.TERMINAL_DRILL}
 EVENT_TABLE = {
-    "typhoon": "11B01", "台风": "11B01", "rainstorm": "11B03", "暴雨": "11B03",
-    "gale": "11B06", "大风": "11B06", "high temperature": "11B09", "高温": "11B09",
-    "forest fire": "11B25", "森林火险": "11B25",
+    "typhoon": "11B01",
+    "台风": "11B01",
+    "rainstorm": "11B03",
+    "暴雨": "11B03",
+    "gale": "11B06",
+    "大风": "11B06",
+    "high temperature": "11B09",
+    "高温": "11B09",
+    "forest fire": "11B25",
+    "森林火险": "11B25",
 }
 UNKNOWN_EVENT = "00000"
-LANGUAGE_3 = {"zh": "zho", "en": "eng", "bo": "bod", "ug": "uig", "mn": "mon", "ii": "iii",
-              "za": "zha", "ko": "kor"}
+LANGUAGE_3 = {
+    "zh": "zho",
+    "en": "eng",
+    "bo": "bod",
+    "ug": "uig",
+    "mn": "mon",
+    "ii": "iii",
+    "za": "zha",
+    "ko": "kor",
+}
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -69,16 +89,24 @@ def cap_to_message(raw: bytes) -> AlertMessage:
     try:
         alert: Alert = parse_and_validate(raw)
     except CapError as exc:
-        raise IntakeError("invalid-cap", str(exc), extra={"problems": [
-            {"path": p.path, "rule": p.rule, "message": p.message} for p in exc.problems]}
+        raise IntakeError(
+            "invalid-cap",
+            str(exc),
+            extra={
+                "problems": [
+                    {"path": p.path, "rule": p.rule, "message": p.message} for p in exc.problems
+                ]
+            },
         ) from exc
     except XmlSafetyError as exc:
         code = "payload-too-large" if exc.code == "payload-too-large" else "invalid-cap"
         raise IntakeError(code, str(exc)) from exc
     status, kind = str(alert.status), str(alert.msg_type)
     if status not in ("Actual", "Exercise", "Test"):
-        raise IntakeError("invalid-cap", f"CAP status {status} is not broadcast "
-                          "(only Actual, Exercise and Test are)")
+        raise IntakeError(
+            "invalid-cap",
+            f"CAP status {status} is not broadcast (only Actual, Exercise and Test are)",
+        )
     if kind not in ("Alert", "Update", "Cancel"):
         raise IntakeError("invalid-cap", f"CAP msgType {kind} is not an alert to broadcast")
     drill_type = DRILL_FROM_CAP_STATUS.get(status)
@@ -111,14 +139,26 @@ def cap_to_message(raw: bytes) -> AlertMessage:
     first = infos[0] if infos else None
     references = tuple(r.identifier for r in parse_references(alert.references or ""))
     return AlertMessage(
-        source_format="cap", identifier=alert.identifier, sender=alert.sender,
-        sent=_when(alert.sent) or dt.datetime.now(dt.UTC), msg_type=msg_type,
-        event_type=event_type, severity=min(known) if known else Severity.UNKNOWN,
-        texts=tuple(AlertText(_language(i.language), i.headline or i.event,
-                              "\n".join(x for x in (i.description, i.instruction) if x))
-                    for i in infos),
-        area_codes=tuple(codes), polygons=tuple(polygons), circles=tuple(circles),
-        references=references, is_update=kind == "Update",
+        source_format="cap",
+        identifier=alert.identifier,
+        sender=alert.sender,
+        sent=_when(alert.sent) or dt.datetime.now(dt.UTC),
+        msg_type=msg_type,
+        event_type=event_type,
+        severity=min(known) if known else Severity.UNKNOWN,
+        texts=tuple(
+            AlertText(
+                _language(i.language),
+                i.headline or i.event,
+                "\n".join(x for x in (i.description, i.instruction) if x),
+            )
+            for i in infos
+        ),
+        area_codes=tuple(codes),
+        polygons=tuple(polygons),
+        circles=tuple(circles),
+        references=references,
+        is_update=kind == "Update",
         start=_when(first.effective or first.onset) if first else None,
         end=_when(first.expires) if first else None,
         drill=drill_type is not None,
@@ -181,9 +221,13 @@ def ebm_json_to_message(raw: bytes) -> AlertMessage:
         if not isinstance(content, dict):
             problems.append(f"EBM/MsgContent[{i}] must be an object")
             continue
-        texts.append(AlertText(str(content.get("LanguageCode") or "zho"),
-                               str(content.get("MsgTitle") or ""),
-                               str(content.get("MsgDesc") or "")))
+        texts.append(
+            AlertText(
+                str(content.get("LanguageCode") or "zho"),
+                str(content.get("MsgTitle") or ""),
+                str(content.get("MsgDesc") or ""),
+            )
+        )
         for code in str(content.get("AreaCode") or "").split(","):
             if code.strip():
                 try:
@@ -197,10 +241,50 @@ def ebm_json_to_message(raw: bytes) -> AlertMessage:
     if problems:
         raise IntakeError("invalid-ebm", "; ".join(problems), extra={"problems": problems})
     return AlertMessage(
-        source_format="ebm", identifier=ebmid_text, sender=sender,
-        sent=sent or dt.datetime.now(dt.UTC), msg_type=msg_type,
-        event_type=event_type or UNKNOWN_EVENT, severity=severity, texts=tuple(texts),
-        area_codes=tuple(codes), references=(reference,) if reference else (),
+        source_format="ebm",
+        identifier=ebmid_text,
+        sender=sender,
+        sent=sent or dt.datetime.now(dt.UTC),
+        msg_type=msg_type,
+        event_type=event_type or UNKNOWN_EVENT,
+        severity=severity,
+        texts=tuple(texts),
+        area_codes=tuple(codes),
+        references=(reference,) if reference else (),
         is_update=bool(reference) and msg_type is not MsgType.CANCEL,
-        start=start, end=end, drill=msg_type.is_drill,
+        start=start,
+        end=end,
+        drill=msg_type.is_drill,
+    )
+
+
+def _beijing(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=CHINA_TZ)
+
+
+def ebm_to_message(ebm: Ebm) -> AlertMessage:
+    """An EBM from a verified GY/T 384 package -> AlertMessage (times without zone are +08:00)."""
+    basic = ebm.msg_basic_info
+    msg_type = MsgType(int(basic.msg_type))
+    codes = [RegionCode.parse(c) for content in ebm.contents for c in content.area_codes]
+    related = ebm.related_info.ebmid.value if ebm.related_info and ebm.related_info.ebmid else ""
+    return AlertMessage(
+        source_format="ebm",
+        identifier=ebm.ebmid.value,
+        sender=basic.sender_code,
+        sent=_beijing(basic.send_time) or dt.datetime.now(dt.UTC),
+        msg_type=msg_type,
+        event_type=basic.event_type or UNKNOWN_EVENT,
+        severity=Severity(int(basic.severity or 0)),
+        texts=tuple(
+            AlertText(c.language_code, c.msg_title, c.msg_desc or "") for c in ebm.contents
+        ),
+        area_codes=tuple(codes),
+        references=(related,) if related else (),
+        is_update=bool(related) and msg_type is not MsgType.CANCEL,
+        start=_beijing(basic.start_time),
+        end=_beijing(basic.end_time),
+        drill=msg_type.is_drill,
     )

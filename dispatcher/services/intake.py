@@ -85,13 +85,24 @@ async def accept_alert(
         raise IntakeError("rate-limited", f"certificate {cert_sn.value} sent too many requests")
     now = ctx.clock()
     issuer = verify_request(
-        body=raw, headers=headers, trust=ctx.trust, now=now,
-        freshness_seconds=ctx.freshness_seconds, future_skew_seconds=ctx.future_skew_seconds,
+        body=raw,
+        headers=headers,
+        trust=ctx.trust,
+        now=now,
+        freshness_seconds=ctx.freshness_seconds,
+        future_skew_seconds=ctx.future_skew_seconds,
     )
     message = parse_alert(raw, kind)
     signed_at = int(headers.get("EBC-Signed-At") or headers.get("ebc-signed-at") or 0)
-    return await admit(message=message, issuer=issuer, raw=raw, content_type=content_type,
-                       signed_at=signed_at, ctx=ctx, now=now)
+    return await admit(
+        message=message,
+        issuer=issuer,
+        raw=raw,
+        content_type=content_type,
+        signed_at=signed_at,
+        ctx=ctx,
+        now=now,
+    )
 
 
 async def admit(
@@ -317,24 +328,35 @@ def _accept_events(
 ) -> list[NewLogEvent]:
     events = [
         NewLogEvent(
-            alert_id=alert_id, event="alert.accepted", at=now,
+            alert_id=alert_id,
+            event="alert.accepted",
+            at=now,
             detail={
-                "issuer": issuer.name, "cert_sn": issuer.cert_sn.value,
-                "identifier": message.identifier, "msg_type": int(message.msg_type),
-                "drill": message.drill, "dropped_targets": [d.value for d in dropped],
+                "issuer": issuer.name,
+                "cert_sn": issuer.cert_sn.value,
+                "identifier": message.identifier,
+                "msg_type": int(message.msg_type),
+                "drill": message.drill,
+                "dropped_targets": [d.value for d in dropped],
             },
         ),
         NewLogEvent(
-            alert_id=alert_id, event="alert.planned", at=now,
+            alert_id=alert_id,
+            event="alert.planned",
+            at=now,
             detail={
-                "tasks": len(tasks), "uncovered": [u.value for u in the_plan.uncovered],
+                "tasks": len(tasks),
+                "uncovered": [u.value for u in the_plan.uncovered],
                 "waiting": the_plan.waiting,
             },
         ),
     ]
     events.extend(
         NewLogEvent(
-            alert_id=alert_id, task_id=t.id, event="task.planned", at=now,
+            alert_id=alert_id,
+            task_id=t.id,
+            event="task.planned",
+            at=now,
             detail={"adapter": t.adapter_ebrid, "bearer": t.bearer, "targets": len(t.targets)},
         )
         for t in tasks
@@ -350,12 +372,13 @@ async def _supersede(
     state = "cancelled" if message.is_cancel else ref.state
     await repo.set_alert_state(session, alert_id=ref.id, state=state, superseded_by=by)
     kind = "cancelled" if message.is_cancel else "superseded"
-    events = [
-        NewLogEvent(alert_id=ref.id, event=f"alert.{kind}", at=now, detail={"by": by})
-    ]
+    events = [NewLogEvent(alert_id=ref.id, event=f"alert.{kind}", at=now, detail={"by": by})]
     events.extend(
         NewLogEvent(
-            alert_id=ref.id, task_id=t.id, event="task.cancelled", at=now,
+            alert_id=ref.id,
+            task_id=t.id,
+            event="task.cancelled",
+            at=now,
             detail={"from": t.state, "event": "cancel", "by": by},
         )
         for t in cancelled

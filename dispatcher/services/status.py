@@ -38,8 +38,12 @@ def alert_summary(alert: AlertRecord) -> dict[str, Any]:
 async def list_alerts(db: Database, **filters: Any) -> dict[str, Any]:
     async with db.session() as session:
         items, total = await repo.list_alerts(session, **filters)
-    return {"items": [alert_summary(a) for a in items], "total": total,
-            "offset": filters.get("offset", 0), "limit": filters.get("limit", 50)}
+    return {
+        "items": [alert_summary(a) for a in items],
+        "total": total,
+        "offset": filters.get("offset", 0),
+        "limit": filters.get("limit", 50),
+    }
 
 
 async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
@@ -49,8 +53,9 @@ async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
             return None
         tasks = await repo.tasks_for_alert(session, alert_id=alert_id)
         acks = await repo.acks_for_alert(session, alert_id=alert_id)
-        terminals = await repo.terminal_regions(session, ebrids=sorted(
-            {t for task in tasks for t in task.targets}))
+        terminals = await repo.terminal_regions(
+            session, ebrids=sorted({t for task in tasks for t in task.targets})
+        )
         timeline = await repo.alert_timeline(session, alert_id=alert_id)
     views = [TaskView(t.id, t.bearer, TaskState(t.state), tuple(t.targets)) for t in tasks]
     coverage = summarise(views, [(a.target, a.state) for a in acks], region_of=terminals)
@@ -61,8 +66,9 @@ async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
         "dropped_targets": alert.dropped_targets,
         "area_codes": alert.area_codes,
         "references": alert.references,
-        "brd_state_code": int(brd_state_code(cancelled=alert.state == "cancelled",
-                                             waiting=waiting, tasks=views)),
+        "brd_state_code": int(
+            brd_state_code(cancelled=alert.state == "cancelled", waiting=waiting, tasks=views)
+        ),
         "targeted": coverage.overall.targeted,
         "acked": coverage.overall.acked,
         "coverage": coverage.overall.coverage,
@@ -71,9 +77,17 @@ async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
         "not_reached": list(coverage.not_reached[:1000]),
         "refused": list(coverage.refused[:1000]),
         "tasks": [
-            {"id": t.id, "adapter": t.adapter_ebrid, "bearer": t.bearer, "state": t.state,
-             "regions": t.regions, "targets": len(t.targets), "attempts": t.attempts,
-             "deadline": _iso(t.deadline), "last_error": t.last_error}
+            {
+                "id": t.id,
+                "adapter": t.adapter_ebrid,
+                "bearer": t.bearer,
+                "state": t.state,
+                "regions": t.regions,
+                "targets": len(t.targets),
+                "attempts": t.attempts,
+                "deadline": _iso(t.deadline),
+                "last_error": t.last_error,
+            }
             for t in tasks
         ],
         "timeline": [_log_item(e) for e in timeline],
@@ -82,18 +96,27 @@ async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
 
 def _log_item(entry: LogRecord) -> dict[str, Any]:
     return {
-        "id": entry.id, "at": _iso(entry.at), "alert_id": entry.alert_id,
-        "task_id": entry.task_id, "target": entry.target, "event": entry.event,
+        "id": entry.id,
+        "at": _iso(entry.at),
+        "alert_id": entry.alert_id,
+        "task_id": entry.task_id,
+        "target": entry.target,
+        "event": entry.event,
         "detail": entry.detail,
         "detail_json": json.dumps(entry.detail, ensure_ascii=False, sort_keys=True),
     }
 
 
-async def log_page(db: Database, *, alert_id: str, offset: int, limit: int
-                   ) -> dict[str, Any] | None:
+async def log_page(
+    db: Database, *, alert_id: str, offset: int, limit: int
+) -> dict[str, Any] | None:
     async with db.session() as session:
         if await repo.get_alert(session, alert_id=alert_id) is None:
             return None
         items, total = await repo.log_page(session, alert_id=alert_id, offset=offset, limit=limit)
-    return {"items": [_log_item(e) for e in items], "total": total, "offset": offset,
-            "limit": limit}
+    return {
+        "items": [_log_item(e) for e in items],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }

@@ -36,7 +36,7 @@ from protocols.cap.model import (
 
 class Kind(Enum):
     TEXT = auto()  # xs:string, kept byte for byte
-    TOKEN = auto()  # an enumeration; xs:token collapses whitespace
+    TOKEN = auto()  # xs:token (enumerations, xs:language): whitespace collapses
     TIME = auto()
     INTEGER = auto()
     DECIMAL = auto()
@@ -121,7 +121,7 @@ AREA = Shape(
 INFO = Shape(
     Info,
     (
-        _text("language", "language"),
+        Slot("language", "language", Kind.TOKEN),
         _enum("category", "categories", Category, many=True),
         _text("event", "event", required=True),
         _enum("responseType", "response_types", ResponseType, many=True),
@@ -170,8 +170,9 @@ def decode(slot: Slot, text: str) -> Any:
     """Element text to a model value; text that is not a legal value stays text."""
     if slot.kind is Kind.TOKEN:
         token = " ".join(text.split())
-        assert slot.enum is not None
-        return slot.enum(token) if token in slot.enum._value2member_map_ else token
+        if slot.enum is None or token not in slot.enum._value2member_map_:
+            return token
+        return slot.enum(token)
     if slot.kind is Kind.TIME:
         parsed = _parse_time(text)
         return text if parsed is None else parsed

@@ -38,8 +38,11 @@ def client(platform_dir: Path) -> Iterator[TestClient]:
 
 def test_signed_cap_is_accepted_dispatched_and_fully_acked(client: TestClient) -> None:
     body = cap_alert("ah-2026-0001")
-    response = client.post("/api/v1/alerts", content=body,
-                           headers=ISSUER.headers(body, content_type="application/cap+xml"))
+    response = client.post(
+        "/api/v1/alerts",
+        content=body,
+        headers=ISSUER.headers(body, content_type="application/cap+xml"),
+    )
     assert response.status_code == 202, response.text
     location = response.headers["Location"]
     alert_id = response.json()["id"]
@@ -53,8 +56,15 @@ def test_signed_cap_is_accepted_dispatched_and_fully_acked(client: TestClient) -
     assert status["brd_state_code"] == 3
     assert [t["state"] for t in status["tasks"]] == ["acked"]
     events = [e["event"] for e in status["timeline"]]
-    for expected in ("alert.accepted", "alert.planned", "task.planned", "task.sending",
-                     "task.sent", "task.acked", "alert.completed"):
+    for expected in (
+        "alert.accepted",
+        "alert.planned",
+        "task.planned",
+        "task.sending",
+        "task.sent",
+        "task.acked",
+        "alert.completed",
+    ):
         assert expected in events
 
     log = client.get(f"{location}/log").json()
@@ -69,10 +79,16 @@ def test_signed_cap_is_accepted_dispatched_and_fully_acked(client: TestClient) -
 
 def test_byte_identical_resend_returns_the_existing_alert(client: TestClient) -> None:
     body = cap_alert("ah-2026-0002")
-    first = client.post("/api/v1/alerts", content=body,
-                        headers=ISSUER.headers(body, content_type="application/cap+xml"))
-    again = client.post("/api/v1/alerts", content=body,
-                        headers=ISSUER.headers(body, content_type="application/cap+xml"))
+    first = client.post(
+        "/api/v1/alerts",
+        content=body,
+        headers=ISSUER.headers(body, content_type="application/cap+xml"),
+    )
+    again = client.post(
+        "/api/v1/alerts",
+        content=body,
+        headers=ISSUER.headers(body, content_type="application/cap+xml"),
+    )
     assert first.status_code == 202 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     listing = client.get("/api/v1/alerts").json()
@@ -81,8 +97,11 @@ def test_byte_identical_resend_returns_the_existing_alert(client: TestClient) ->
 
 def test_drill_stays_marked_as_drill(client: TestClient) -> None:
     body = cap_alert("ah-2026-0003", status="Exercise")
-    response = client.post("/api/v1/alerts", content=body,
-                           headers=ISSUER.headers(body, content_type="application/cap+xml"))
+    response = client.post(
+        "/api/v1/alerts",
+        content=body,
+        headers=ISSUER.headers(body, content_type="application/cap+xml"),
+    )
     assert response.status_code == 202
     status = wait_for(client, response.json()["id"], lambda s: s["state"] == "completed")
     assert status["drill"] is True and status["msg_type"] == 3
@@ -95,18 +114,23 @@ def test_cancel_stops_the_alert_and_reaches_the_adapter(platform_dir: Path) -> N
     write_platform(platform_dir, adapter_config={"silent": [COUNTY]})
     for client in client_for(platform_dir):
         body = cap_alert("ah-2026-0004")
-        alert_id = client.post("/api/v1/alerts", content=body, headers=ISSUER.headers(
-            body, content_type="application/cap+xml")).json()["id"]
+        alert_id = client.post(
+            "/api/v1/alerts",
+            content=body,
+            headers=ISSUER.headers(body, content_type="application/cap+xml"),
+        ).json()["id"]
         wait_for(client, alert_id, lambda s: [t["state"] for t in s["tasks"]] == ["sent"])
-        cancel = client.post(f"/api/v1/alerts/{alert_id}/cancel", content=b"",
-                             headers=ISSUER.headers(b"", content_type="application/json"))
+        cancel = client.post(
+            f"/api/v1/alerts/{alert_id}/cancel",
+            content=b"",
+            headers=ISSUER.headers(b"", content_type="application/json"),
+        )
         assert cancel.status_code == 202, cancel.text
         status = client.get(f"/api/v1/alerts/{alert_id}").json()
         assert status["state"] == "cancelled"
         assert status["brd_state_code"] == 5
         assert [t["state"] for t in status["tasks"]] == ["cancelled"]
-        cancel_status = wait_for(client, cancel.json()["id"],
-                                 lambda s: s["state"] == "completed")
+        cancel_status = wait_for(client, cancel.json()["id"], lambda s: s["state"] == "completed")
         assert cancel_status["msg_type"] == 2
         adapter = next(iter(client.app.state.platform.adapters.values()))  # type: ignore[attr-defined]
         assert [t.extra.get("cancels") for t in adapter.cancelled] == [status["ebmid"]]

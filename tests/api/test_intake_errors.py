@@ -31,8 +31,9 @@ EBMID_BASE = "43415230000000103010101" + "20261127"
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    directory = write_platform(tmp_path_factory.mktemp("county"), max_body_bytes=20_000,
-                               rate_limit_per_minute=1000)
+    directory = write_platform(
+        tmp_path_factory.mktemp("county"), max_body_bytes=20_000, rate_limit_per_minute=1000
+    )
     store = TrustStore()
     trust(store, GOOD)
     trust(store, REVOKED, revoked=True)
@@ -44,8 +45,14 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     yield from client_for(directory)
 
 
-def _post(client: TestClient, body: bytes, issuer: object = GOOD, *,
-          content_type: str = "application/cap+xml", **kwargs: int) -> dict[str, object]:
+def _post(
+    client: TestClient,
+    body: bytes,
+    issuer: object = GOOD,
+    *,
+    content_type: str = "application/cap+xml",
+    **kwargs: int,
+) -> dict[str, object]:
     headers = issuer.headers(body, content_type=content_type, **kwargs)  # type: ignore[attr-defined]
     response = client.post("/api/v1/alerts", content=body, headers=headers)
     payload: dict[str, object] = response.json()
@@ -100,10 +107,12 @@ def test_refusals_store_nothing(client: TestClient, name: str, code: str, status
         headers = GOOD.headers(cap, content_type="application/cap+xml")
         tampered = cap.replace("橙色".encode(), "红色".encode())
         assert tampered != cap
-        response = client.post("/api/v1/alerts", content=tampered,
-                               headers=headers)
-        payload = {**response.json(), "_status": response.status_code,
-                   "_type": response.headers["content-type"]}
+        response = client.post("/api/v1/alerts", content=tampered, headers=headers)
+        payload = {
+            **response.json(),
+            "_status": response.status_code,
+            "_type": response.headers["content-type"],
+        }
     elif name == "unknown-certificate":
         payload = _post(client, cap, UNKNOWN)
     elif name == "certificate-revoked":
@@ -119,19 +128,25 @@ def test_refusals_store_nothing(client: TestClient, name: str, code: str, status
     elif name == "outside-jurisdiction":
         payload = _post(client, cap_alert("err-outside", geocode="341522"), PROVINCE)
     elif name == "missing-reference":
-        payload = _post(client, ebm_json(EBMID_BASE + "0901", msg_type=2),
-                        content_type="application/json")
+        payload = _post(
+            client, ebm_json(EBMID_BASE + "0901", msg_type=2), content_type="application/json"
+        )
     else:
-        payload = _post(client, ebm_json(EBMID_BASE + "0902", msg_type=2,
-                                         related=EBMID_BASE + "0999"),
-                        content_type="application/json")
+        payload = _post(
+            client,
+            ebm_json(EBMID_BASE + "0902", msg_type=2, related=EBMID_BASE + "0999"),
+            content_type="application/json",
+        )
     _refused(client, payload, code, status)
     assert _total(client) == before
 
 
 def test_signature_missing(client: TestClient) -> None:
-    response = client.post("/api/v1/alerts", content=cap_alert("err-nosig"),
-                           headers={"Content-Type": "application/cap+xml"})
+    response = client.post(
+        "/api/v1/alerts",
+        content=cap_alert("err-nosig"),
+        headers={"Content-Type": "application/cap+xml"},
+    )
     assert response.status_code == 401 and response.json()["code"] == "signature-missing"
 
 
@@ -150,8 +165,9 @@ def test_cancelling_twice_is_reference_expired(client: TestClient) -> None:
     cancel = ebm_json(EBMID_BASE + "0101", msg_type=2, related=ebmid)
     assert _post(client, cancel, content_type="application/json")["_status"] == 202
     again = ebm_json(EBMID_BASE + "0102", msg_type=2, related=ebmid)
-    _refused(client, _post(client, again, content_type="application/json"),
-             "reference-expired", 409)
+    _refused(
+        client, _post(client, again, content_type="application/json"), "reference-expired", 409
+    )
 
 
 def test_rate_limited(tmp_path: Path) -> None:

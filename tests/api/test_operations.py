@@ -24,8 +24,11 @@ def test_health_ready_metrics_and_docs(tmp_path: Path) -> None:
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").json()["status"] == "ready"
         body = cap_alert("ops-0001")
-        accepted = client.post("/api/v1/alerts", content=body,
-                               headers=ISSUER.headers(body, content_type="application/cap+xml"))
+        accepted = client.post(
+            "/api/v1/alerts",
+            content=body,
+            headers=ISSUER.headers(body, content_type="application/cap+xml"),
+        )
         wait_for(client, accepted.json()["id"], lambda s: s["state"] == "completed")
         client.post("/api/v1/alerts", content=body, headers={"Content-Type": "text/plain"})
         text = client.get("/metrics").text
@@ -41,8 +44,7 @@ def test_health_ready_metrics_and_docs(tmp_path: Path) -> None:
 
 
 def test_json_log_lines_carry_the_alert_id(caplog: pytest.LogCaptureFixture) -> None:
-    record = logging.LogRecord("ebc.intake", logging.INFO, __file__, 1, "alert accepted", (),
-                               None)
+    record = logging.LogRecord("ebc.intake", logging.INFO, __file__, 1, "alert accepted", (), None)
     record.alert_id = "abc123"
     line = json.loads(JsonFormatter().format(record))
     assert line["alert_id"] == "abc123" and line["message"] == "alert accepted"

@@ -27,8 +27,18 @@ class Server:
     def start(self) -> None:
         log = open(self.directory / "server.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dispatcher.cli.main", "serve", "--dir", str(self.directory),
-             "--port", str(self.port)], stdout=log, stderr=log,
+            [
+                sys.executable,
+                "-m",
+                "dispatcher.cli.main",
+                "serve",
+                "--dir",
+                str(self.directory),
+                "--port",
+                str(self.port),
+            ],
+            stdout=log,
+            stderr=log,
         )
         for _ in range(200):
             try:

@@ -27,8 +27,17 @@ def _ok(*args: str) -> dict[str, object]:
 @pytest.fixture
 def county(tmp_path: Path) -> Iterator[tuple[Path, Server]]:
     directory = tmp_path / "shucheng"
-    made = _ok("init", "--dir", str(directory), "--region", "341523", "--level", "county",
-               "--fake-adapter", "--json")
+    made = _ok(
+        "init",
+        "--dir",
+        str(directory),
+        "--region",
+        "341523",
+        "--level",
+        "county",
+        "--fake-adapter",
+        "--json",
+    )
     for key in ("ebrid", "cert_sn", "public_key", "private_key", "database_url"):
         assert made[key], key
     assert str(made["ebrid"]).startswith("4341523000000")
@@ -42,8 +51,9 @@ def test_init_refuses_bad_input(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["init", "--dir", str(tmp_path / "x"), "--region", "3415"])
     assert bad.exit_code == 1
     assert "city code, not a county" in bad.output
-    wrong = runner.invoke(app, ["init", "--dir", str(tmp_path / "y"), "--region", "34152",
-                                "--json"])
+    wrong = runner.invoke(
+        app, ["init", "--dir", str(tmp_path / "y"), "--region", "34152", "--json"]
+    )
     assert wrong.exit_code == 1 and json.loads(wrong.stdout)["code"] == "invalid-region"
     runner.invoke(app, ["init", "--dir", str(tmp_path / "z"), "--region", "341523"])
     again = runner.invoke(app, ["init", "--dir", str(tmp_path / "z"), "--region", "341523"])
@@ -54,17 +64,42 @@ def test_trust_add_list_revoke_and_send(county: tuple[Path, Server], tmp_path: P
     directory, server = county
     issuer_dir = tmp_path / "issuer"
     _ok("keys", "new", "--out", str(issuer_dir), "--cert-sn", "600000000001")
-    _ok("trust", "add", "--dir", str(directory), "--cert-sn", "600000000001",
-        "--pubkey", str(issuer_dir / "public.pem"), "--name", "舒城县应急局",
-        "--regions", "341523", "--events", "*", "--msgtypes", "1,2,3,4,5")
+    _ok(
+        "trust",
+        "add",
+        "--dir",
+        str(directory),
+        "--cert-sn",
+        "600000000001",
+        "--pubkey",
+        str(issuer_dir / "public.pem"),
+        "--name",
+        "舒城县应急局",
+        "--regions",
+        "341523",
+        "--events",
+        "*",
+        "--msgtypes",
+        "1,2,3,4,5",
+    )
     listed = _ok("trust", "list", "--dir", str(directory), "--json")
     assert [e["cert_sn"] for e in listed] == ["600000000001"]  # type: ignore[attr-defined]
 
     server.start()
     alert = tmp_path / "alert.xml"
     alert.write_bytes(cap_alert("cli-0001", status="Exercise"))
-    sent = _ok("alert", "send", "--url", server.url, "--key", str(issuer_dir / "private.pem"),
-               "--cert-sn", "600000000001", str(alert), "--json")
+    sent = _ok(
+        "alert",
+        "send",
+        "--url",
+        server.url,
+        "--key",
+        str(issuer_dir / "private.pem"),
+        "--cert-sn",
+        "600000000001",
+        str(alert),
+        "--json",
+    )
     assert sent["status"] == 202
     status: dict[str, object] = {}
     for _ in range(200):
@@ -78,8 +113,20 @@ def test_trust_add_list_revoke_and_send(county: tuple[Path, Server], tmp_path: P
     server.stop()
     server.start()
     alert.write_bytes(cap_alert("cli-0002"))
-    refused = runner.invoke(app, ["alert", "send", "--url", server.url, "--key",
-                                  str(issuer_dir / "private.pem"), "--cert-sn", "600000000001",
-                                  str(alert), "--json"])
+    refused = runner.invoke(
+        app,
+        [
+            "alert",
+            "send",
+            "--url",
+            server.url,
+            "--key",
+            str(issuer_dir / "private.pem"),
+            "--cert-sn",
+            "600000000001",
+            str(alert),
+            "--json",
+        ],
+    )
     assert refused.exit_code == 1
     assert json.loads(refused.stdout)["code"] == "certificate-revoked"

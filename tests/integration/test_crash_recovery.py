@@ -26,14 +26,28 @@ PER_TOWN = 12
 
 
 def _adapters() -> list[dict[str, object]]:
-    return [{"ebrid": f"4341523000000039901{n + 1:02d}02", "bearer": "fake", "regions": [town],
-             "config": {"delay": 0.08}} for n, town in enumerate(TOWNS)]
+    return [
+        {
+            "ebrid": f"4341523000000039901{n + 1:02d}02",
+            "bearer": "fake",
+            "regions": [town],
+            "config": {"delay": 0.08},
+        }
+        for n, town in enumerate(TOWNS)
+    ]
 
 
 def _terminals() -> list[NewTerminal]:
-    return [NewTerminal(ebrid=f"6{town[:9]}{n + 1:03d}0399010401", bearer="fake",
-                        region=f"{town[:9]}{n + 1:03d}", name=f"t{n}")
-            for town in TOWNS for n in range(PER_TOWN)]
+    return [
+        NewTerminal(
+            ebrid=f"6{town[:9]}{n + 1:03d}0399010401",
+            bearer="fake",
+            region=f"{town[:9]}{n + 1:03d}",
+            name=f"t{n}",
+        )
+        for town in TOWNS
+        for n in range(PER_TOWN)
+    ]
 
 
 async def _seed(url: str) -> None:
@@ -47,8 +61,9 @@ async def _seed(url: str) -> None:
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
-    directory = write_platform(tmp_path / "county", database_url=database_url, workers=1,
-                               poll_interval=0.02)
+    directory = write_platform(
+        tmp_path / "county", database_url=database_url, workers=1, poll_interval=0.02
+    )
     config = (directory / "platform.json").read_text()
     import json
 
@@ -67,7 +82,8 @@ def server(tmp_path: Path, database_url: str | None) -> Iterator[Server]:
 
 def _log(server: Server, alert_id: str) -> list[dict[str, object]]:
     items: list[dict[str, object]] = httpx.get(
-        f"{server.url}/api/v1/alerts/{alert_id}/log?limit=10000", timeout=10).json()["items"]
+        f"{server.url}/api/v1/alerts/{alert_id}/log?limit=10000", timeout=10
+    ).json()["items"]
     return items
 
 
@@ -81,8 +97,10 @@ def test_sigkill_mid_fanout_then_restart_completes_exactly_once(server: Server) 
 
     # wait until the first task is done and a later one is being sent, then kill
     for _ in range(400):
-        states = [t["state"] for t in httpx.get(
-            f"{server.url}/api/v1/alerts/{alert_id}", timeout=10).json()["tasks"]]
+        states = [
+            t["state"]
+            for t in httpx.get(f"{server.url}/api/v1/alerts/{alert_id}", timeout=10).json()["tasks"]
+        ]
         if "acked" in states and "sending" in states:
             break
         time.sleep(0.02)
@@ -107,6 +125,7 @@ def test_sigkill_mid_fanout_then_restart_completes_exactly_once(server: Server) 
     expected = {t.ebrid for t in _terminals()}
     assert set(delivered) == expected and set(delivered.values()) == {1}
     assert set(acked) == expected and set(acked.values()) == {1}
-    assert any(e["event"] == "task.planned" and (e["detail"] or {}).get("event") == "recover"
-               for e in log), "the interrupted task was not recovered"
+    assert any(
+        e["event"] == "task.planned" and (e["detail"] or {}).get("event") == "recover" for e in log
+    ), "the interrupted task was not recovered"
     assert os.path.exists(server.directory / "server.log")

@@ -17,8 +17,12 @@ ISSUER = make_issuer("500000000001", "县应急局")
 
 
 def _platform(tmp_path: Path, database_url: str | None) -> Path:
-    directory = write_platform(tmp_path / "county", database_url=database_url,
-                               database_busy_timeout_ms=300, database_connect_timeout=2.0)
+    directory = write_platform(
+        tmp_path / "county",
+        database_url=database_url,
+        database_busy_timeout_ms=300,
+        database_connect_timeout=2.0,
+    )
     store = TrustStore()
     trust(store, ISSUER)
     store.save(directory / "trust.json")
@@ -27,8 +31,11 @@ def _platform(tmp_path: Path, database_url: str | None) -> Path:
 
 def _post(client, identifier: str):  # type: ignore[no-untyped-def]
     body = cap_alert(identifier)
-    return client.post("/api/v1/alerts", content=body,
-                       headers=ISSUER.headers(body, content_type="application/cap+xml"))
+    return client.post(
+        "/api/v1/alerts",
+        content=body,
+        headers=ISSUER.headers(body, content_type="application/cap+xml"),
+    )
 
 
 def test_sqlite_locked_answers_503_and_stores_nothing(tmp_path: Path) -> None:
@@ -50,8 +57,9 @@ def test_sqlite_locked_answers_503_and_stores_nothing(tmp_path: Path) -> None:
         assert _post(client, "db-0002").status_code == 202
 
 
-def test_postgresql_stopped_answers_503_and_stores_nothing(tmp_path: Path,
-                                                           request: pytest.FixtureRequest) -> None:
+def test_postgresql_stopped_answers_503_and_stores_nothing(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = os.environ.get("EBC_TEST_DATABASE_URL")
     if not url:
         if os.environ.get("CI") == "true":

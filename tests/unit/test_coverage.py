@@ -26,8 +26,11 @@ def test_coverage_overall_per_bearer_and_per_township() -> None:
 
 
 def test_cancelled_tasks_do_not_count_and_targets_count_once() -> None:
-    tasks = [_task(TaskState.SENT, ("a",)), _task(TaskState.CANCELLED, ("z",), "fm"),
-             _task(TaskState.SENT, ("a",), "dtmb")]
+    tasks = [
+        _task(TaskState.SENT, ("a",)),
+        _task(TaskState.CANCELLED, ("z",), "fm"),
+        _task(TaskState.SENT, ("a",), "dtmb"),
+    ]
     cov = summarise(tasks, [("a", "played")])
     assert cov.overall.targeted == 1 and cov.overall.coverage == 1.0
 

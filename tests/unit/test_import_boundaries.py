@@ -14,8 +14,18 @@ RULES = {
     "protocols": ("dispatcher", "adapters", "terminals", "simulators", "signing"),
     "signing": ("dispatcher", "adapters", "terminals", "simulators"),
     "dispatcher/domain": (
-        "fastapi", "starlette", "sqlalchemy", "gmqtt", "amqtt", "aiomqtt", "httpx",
-        "dispatcher.api", "dispatcher.store", "dispatcher.services", "adapters", "terminals",
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "gmqtt",
+        "amqtt",
+        "aiomqtt",
+        "httpx",
+        "dispatcher.api",
+        "dispatcher.store",
+        "dispatcher.services",
+        "adapters",
+        "terminals",
     ),
 }
 

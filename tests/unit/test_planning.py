@@ -44,8 +44,14 @@ def test_one_task_per_adapter_with_its_terminals_only() -> None:
     fm = AdapterInfo("43415230000000301010201", Bearer.FM, (TOWN_B,))
     terminals = [_terminal(1, TOWN_A), _terminal(2, TOWN_B), _terminal(3, OTHER_COUNTY)]
     result = plan(
-        targets=[TOWN_A, TOWN_B], adapters=[ip, fm], terminals=terminals,
-        severity=Severity.RED, drill=False, start=None, end=None, now=NOW,
+        targets=[TOWN_A, TOWN_B],
+        adapters=[ip, fm],
+        terminals=terminals,
+        severity=Severity.RED,
+        drill=False,
+        start=None,
+        end=None,
+        now=NOW,
     )
     by_bearer = {t.bearer: t for t in result.tasks}
     assert set(by_bearer) == {Bearer.IP, Bearer.FM}
@@ -61,8 +67,14 @@ def test_disabled_or_unhealthy_adapters_are_skipped_and_gaps_reported() -> None:
     off = AdapterInfo("43415230000000314010201", Bearer.IP, (SHUCHENG,), enabled=False)
     sick = AdapterInfo("43415230000000314010202", Bearer.IP, (SHUCHENG,), healthy=False)
     result = plan(
-        targets=[SHUCHENG], adapters=[off, sick], terminals=[],
-        severity=Severity.BLUE, drill=False, start=None, end=None, now=NOW,
+        targets=[SHUCHENG],
+        adapters=[off, sick],
+        terminals=[],
+        severity=Severity.BLUE,
+        drill=False,
+        start=None,
+        end=None,
+        now=NOW,
     )
     assert result.tasks == ()
     assert result.uncovered == (SHUCHENG,)
@@ -73,8 +85,14 @@ def test_future_start_waits_and_end_sets_deadline() -> None:
     start = NOW + dt.timedelta(minutes=10)
     end = NOW + dt.timedelta(hours=2)
     result = plan(
-        targets=[SHUCHENG], adapters=[ip], terminals=[_terminal(1, TOWN_A)],
-        severity=Severity.YELLOW, drill=True, start=start, end=end, now=NOW,
+        targets=[SHUCHENG],
+        adapters=[ip],
+        terminals=[_terminal(1, TOWN_A)],
+        severity=Severity.YELLOW,
+        drill=True,
+        start=start,
+        end=end,
+        now=NOW,
     )
     assert result.waiting
     (task,) = result.tasks
@@ -86,8 +104,14 @@ def test_a_terminal_is_targeted_once_when_adapters_overlap() -> None:
     b = AdapterInfo("43415230000000314010202", Bearer.IP, (TOWN_A,))
     terminal = _terminal(1, TOWN_A)
     result = plan(
-        targets=[SHUCHENG], adapters=[a, b], terminals=[terminal],
-        severity=Severity.RED, drill=False, start=None, end=None, now=NOW,
+        targets=[SHUCHENG],
+        adapters=[a, b],
+        terminals=[terminal],
+        severity=Severity.RED,
+        drill=False,
+        start=None,
+        end=None,
+        now=NOW,
     )
     assert [t.targets for t in result.tasks] == [(terminal.ebrid,)]
 

@@ -4,7 +4,7 @@ Layout (before gzip): ``MAGIC``, one line of JSON (provenance, the shape list, a
 then each array as little-endian int32 split into byte planes (all lowest bytes, then the
 next...). Coordinates are lon/lat scaled by ``SCALE`` (1e-5 degree, about 1 m) and
 delta-encoded per column; offsets are stored as counts. Deltas and byte planes are what
-make gzip effective here: about a third of the size of gzipped float64 WKB.
+make gzip effective here: less than half the size of gzipped float64 WKB.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ TEXT = st.text(_CHAR, max_size=30)
 SOLID = TEXT.filter(lambda s: s.strip() == s and s != "")
 WORD = st.text(
     st.characters(
-        exclude_categories=("Cs", "Cc", "Cn", "Zs", "Zl", "Zp"), exclude_characters=",<&"
+        exclude_categories=("Cs", "Cc", "Cn", "Zs", "Zl", "Zp"), exclude_characters=",<&\""
     ),
     min_size=1,
     max_size=20,

@@ -476,3 +476,21 @@ def test_second_info_and_area_paths() -> None:
     data = edit(AMBER, "<areaDesc>condado de Los Ángeles</areaDesc>", "")
     problems = validate(parse_cap(data))
     assert [(p.rule, p.path) for p in problems] == [("required", "alert/info[1]/area[0]/areaDesc")]
+
+
+@pytest.mark.parametrize(
+    ("example", "old", "new"),
+    [
+        (HOMELAND, "<status>Actual</status>", "<status>\n    Actual\n  </status>"),
+        (AMBER, "<language>en-US</language>", "<language> en-US </language>"),
+        (
+            HOMELAND,
+            "<sent>2003-04-02T14:39:01-05:00</sent>",
+            "<sent> 2003-04-02T14:39:01-05:00\n</sent>",
+        ),
+    ],
+)
+def test_whitespace_the_schema_collapses_is_accepted(example: str, old: str, new: str) -> None:
+    """xs:token, xs:language and xs:dateTime collapse whitespace, so this is valid CAP."""
+    alert = parse_and_validate(edit(example, old, new))
+    assert alert == parse_cap(load(example))

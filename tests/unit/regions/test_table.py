@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.domain.regions import Region, RegionError, RegionTable, region_table
+from dispatcher.domain.regions.model import parent_key, significant_length
 from protocols.codes import RegionCode, RegionLevel
 from protocols.errors import CodeError, ProtocolError
 
@@ -148,3 +149,19 @@ def test_contains_needs_known_codes(table: RegionTable) -> None:
 def test_region_as_dict() -> None:
     region = Region(SHUCHENG, "舒城县", RegionLevel.COUNTY)
     assert region.as_dict() == {"code": "341523000000", "name": "舒城县", "level": "county"}
+
+
+def test_key_arithmetic_agrees_with_region_code(table: RegionTable) -> None:
+    for code in table.codes():
+        parent = code.parent
+        assert parent_key(code.value) == (parent.value if parent else None)
+        assert significant_length(code.value) == len(code.significant)
+    village = RegionCode("341523100201")
+    assert parent_key(village.value) == "341523100000"
+
+
+def test_a_row_without_its_parent_is_reported_as_corrupt_data() -> None:
+    broken = RegionTable([("34", "安徽省"), ("341523", "舒城县")])
+    assert broken.get("341523").name == "舒城县"
+    with pytest.raises(RegionError, match="corrupt"):
+        broken.children("34")
