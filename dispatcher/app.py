@@ -22,7 +22,7 @@ from dispatcher.logging import configure_logging
 from dispatcher.metrics import Metrics
 from dispatcher.services.acks import AckCollector
 from dispatcher.services.fanout import Fanout, FanoutConfig
-from dispatcher.services.geometry import CountyGeometry
+from dispatcher.services.geometry import PackagedRegions
 from dispatcher.services.intake import IntakeContext
 from dispatcher.services.ratelimit import RateLimiter
 from dispatcher.store import repo
@@ -89,7 +89,7 @@ def create_app(
     intake = IntakeContext(
         db=db,
         trust=load_trust(settings),
-        geometry=CountyGeometry(),
+        regions=PackagedRegions(),
         limiter=RateLimiter(settings.rate_limit_per_minute, clock=time.monotonic),
         ebrid=settings.ebrid,
         jurisdiction=settings.jurisdiction,

@@ -23,7 +23,6 @@ from dispatcher.domain.planning import (
     Plan,
     TaskSpec,
     TerminalInfo,
-    minimal,
     narrow_to_jurisdiction,
     plan,
 )
@@ -43,7 +42,11 @@ log = logging.getLogger("ebc.intake")
 FINAL_ALERT_STATES = frozenset({"completed", "partial", "failed", "cancelled", "expired"})
 
 
-class GeometryResolver(Protocol):
+class RegionKnowledge(Protocol):
+    def exists(self, code: RegionCode) -> bool: ...
+
+    def minimal_cover(self, codes: Sequence[RegionCode]) -> list[RegionCode]: ...
+
     def resolve_polygon(self, points: Sequence[tuple[float, float]]) -> list[RegionCode]: ...
 
     def resolve_circle(self, lat: float, lon: float, radius_km: float) -> list[RegionCode]: ...
@@ -60,7 +63,7 @@ class IntakeResult:
 class IntakeContext:
     db: Database
     trust: TrustStore
-    geometry: GeometryResolver
+    regions: RegionKnowledge
     limiter: RateLimiter
     ebrid: str
     jurisdiction: RegionCode
@@ -241,20 +244,31 @@ async def _referenced(session: AsyncSession, message: AlertMessage) -> list[Aler
 def _targets(
     message: AlertMessage, referenced: Sequence[AlertRecord], ctx: IntakeContext
 ) -> tuple[RegionCode, ...]:
+    bad_input = "invalid-ebm" if message.source_format == "ebm" else "invalid-cap"
+    unknown = [c.value for c in message.area_codes if not ctx.regions.exists(c)]
+    if unknown:
+        raise IntakeError(
+            bad_input,
+            f"unknown region code(s) {', '.join(unknown)} (NBS 2023 table; a village code "
+            "is accepted when its township exists)",
+        )
     codes: list[RegionCode] = list(message.area_codes)
-    for polygon in message.polygons:
-        codes.extend(ctx.geometry.resolve_polygon(polygon))
-    for lat, lon, radius in message.circles:
-        codes.extend(ctx.geometry.resolve_circle(lat, lon, radius))
+    try:
+        for polygon in message.polygons:
+            codes.extend(ctx.regions.resolve_polygon(polygon))
+        for lat, lon, radius in message.circles:
+            codes.extend(ctx.regions.resolve_circle(lat, lon, radius))
+    except ValueError as exc:
+        raise IntakeError(bad_input, f"area geometry: {exc}") from exc
     if message.is_cancel and not codes:
         codes = [RegionCode(c) for ref in referenced for c in ref.targets]
     if not codes:
         raise IntakeError(
-            "invalid-ebm" if message.source_format == "ebm" else "invalid-cap",
+            bad_input,
             "the alert names no target area (AreaCode, GB2260 geocode, polygon or circle) "
             "that resolves to a region",
         )
-    return minimal(codes)
+    return tuple(ctx.regions.minimal_cover(codes))
 
 
 async def _ebmid(

@@ -509,3 +509,14 @@ def test_the_mapped_ebm_survives_the_ebd_codec() -> None:
         body=ebm,
     )
     assert parse_ebd(build_ebd(ebd)).body == ebm
+
+
+def test_what_the_ebm_model_refuses_is_reported_as_a_cap_error() -> None:
+    early = dt.datetime(2003, 6, 17, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-7)))
+    assert _rules(_storm(expires=early)) == [("ebm-invalid", "EBM/MsgBasicInfo/EndTime")]
+    klingon = _storm(language="i-klingon")
+    assert _rules(klingon) == [("ebm-invalid", "EBM/MsgContent[0]/LanguageCode")]
+
+
+def test_an_alert_without_info_is_not_broadcast() -> None:
+    assert _rules(replace(_storm(), infos=())) == [("ebm-info-required", "alert/info")]

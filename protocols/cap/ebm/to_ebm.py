@@ -91,20 +91,25 @@ def cap_to_ebm(
     ebmid = EBMID.build(issuer, day or sent.date(), sequence)
     related = None if related_ebmid is None else EBMID(str(related_ebmid))
     try:
+        basic = MsgBasicInfo(
+            msg_type=msg_type,
+            sender_name=first.sender_name if first and first.sender_name else alert.sender,
+            sender_code=sender_code or alert.sender,
+            send_time=sent,
+            event_type=event_type,
+            severity=_severity(alert, lost) if first else None,
+            start_time=start,
+            end_time=end,
+        )
+    except EbdFieldError as exc:
+        where = f"EBM/MsgBasicInfo/{exc.path}"
+        raise CapError([Problem(where, "ebm-invalid", exc.problem)]) from exc
+    try:
         ebm = Ebm(
             ebm_version=opts.ebm_version,
             ebmid=ebmid,
             related_info=RelatedInfo(ebiid=alert.identifier, ebmid=related),
-            msg_basic_info=MsgBasicInfo(
-                msg_type=msg_type,
-                sender_name=first.sender_name if first and first.sender_name else alert.sender,
-                sender_code=sender_code or alert.sender,
-                send_time=sent,
-                event_type=event_type,
-                severity=_severity(alert, lost) if first else None,
-                start_time=start,
-                end_time=end,
-            ),
+            msg_basic_info=basic,
             contents=tuple(contents),
         )
     except EbdFieldError as exc:
@@ -198,15 +203,19 @@ def _contents(
             continue
         title = info.headline or info.event
         desc = "\n".join(text for text in (info.description, info.instruction) if text)
-        contents.append(
-            MsgContent(
+        try:
+            content = MsgContent(
                 language_code=language,
                 msg_title=title,
                 msg_desc=desc or title,
                 area_codes=tuple(codes),
                 auxiliaries=_auxiliaries(f"alert/info[{index}]", info.resources, lost),
             )
-        )
+        except EbdFieldError as exc:
+            where = f"EBM/MsgContent[{len(contents)}]/{exc.path}"
+            problems.append(Problem(where, "ebm-invalid", exc.problem))
+            continue
+        contents.append(content)
     return contents
 
 
