@@ -30,6 +30,7 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.ebd", "app", "ebd"),
     ("dispatcher.cli.region", "app", "region"),
     ("dispatcher.cli.platform", "register", None),
+    ("dispatcher.cli.demo", "register", None),
 ]
 
 for module_name, attribute, sub_name in _AREAS:

@@ -130,3 +130,61 @@ def test_trust_add_list_revoke_and_send(county: tuple[Path, Server], tmp_path: P
     )
     assert refused.exit_code == 1
     assert json.loads(refused.stdout)["code"] == "certificate-revoked"
+
+
+def test_demo_platform_reaches_its_whole_fleet(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    directory = tmp_path / "demo"
+    port = free_port()
+    log = open(tmp_path / "demo.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dispatcher.cli.main",
+            "demo",
+            "--dir",
+            str(directory),
+            "--port",
+            str(port),
+            "--terminals",
+            "120",
+        ],
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        sent = _ok(
+            "alert",
+            "send",
+            "--url",
+            url,
+            "--key",
+            str(directory / "issuer/private.pem"),
+            "--cert-sn",
+            "900000000001",
+            str(directory / "sample-drill.xml"),
+            "--json",
+        )
+        assert sent["status"] == 202
+        status: dict[str, object] = {}
+        for _ in range(300):
+            status = httpx.get(f"{url}{sent['status_url']}", timeout=5).json()
+            if status["state"] == "completed":
+                break
+            time.sleep(0.05)
+        assert status["targeted"] == 120 and status["coverage"] == 1.0
+        assert status["drill"] is True
+        assert len(status["by_region"]) > 10  # spread across the townships
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -67,8 +67,9 @@ def cap_to_ebm(
     if not alert.infos and not cancel:
         problems.append(Problem("alert/info", "ebm-info-required", "no <info>: nothing to air"))
     extra = [_region(code, "extra_area_codes", problems) for code in extra_area_codes]
+    errors_before = len(problems)
     contents = _contents(alert, [code for code in extra if code], opts, problems, lost)
-    if not contents and alert.infos and not cancel:
+    if not contents and alert.infos and not cancel and len(problems) == errors_before:
         problems.append(
             Problem(
                 "alert/info[0]/area",
