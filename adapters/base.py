@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from signing.signer import Signer
+
 
 class Outcome(StrEnum):
     DELIVERED = "delivered"
@@ -72,6 +74,23 @@ class AckSink(Protocol):
     async def submit(self, acks: Sequence[AckReport]) -> None: ...
 
 
+class Publisher(Protocol):
+    """The broker link as adapters see it."""
+
+    async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None: ...
+
+
+@dataclass
+class AdapterContext:
+    """What the platform hands every adapter it builds."""
+
+    acks: AckSink
+    platform_ebrid: str = ""
+    signer: Signer | None = None
+    link: Publisher | None = None
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))
+
+
 @runtime_checkable
 class Adapter(Protocol):
     ebrid: str
@@ -86,7 +105,7 @@ class Adapter(Protocol):
     async def cancel(self, transmission: Transmission) -> SendReport: ...
 
 
-AdapterFactory = Callable[[str, dict[str, Any], AckSink], Adapter]
+AdapterFactory = Callable[[str, dict[str, Any], AdapterContext], Adapter]
 
 
 class UnknownBearer(ValueError):
@@ -105,18 +124,22 @@ class AdapterRegistry:
     def bearers(self) -> list[str]:
         return sorted(self._factories)
 
-    def create(self, *, bearer: str, ebrid: str, config: dict[str, Any], acks: AckSink) -> Adapter:
+    def create(
+        self, *, bearer: str, ebrid: str, config: dict[str, Any], context: AdapterContext
+    ) -> Adapter:
         try:
             factory = self._factories[bearer]
         except KeyError:
             known = ", ".join(self.bearers()) or "none"
             raise UnknownBearer(f"no adapter for bearer {bearer!r} (known: {known})") from None
-        return factory(ebrid, config, acks)
+        return factory(ebrid, config, context)
 
 
 def default_registry() -> AdapterRegistry:
     from adapters.fake import FakeAdapter
+    from adapters.ip_speaker import IpSpeakerAdapter
 
     registry = AdapterRegistry()
     registry.register("fake", FakeAdapter.factory)
+    registry.register("ip", IpSpeakerAdapter.factory)
     return registry

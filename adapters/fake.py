@@ -11,7 +11,15 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.base import AckReport, AckSink, Outcome, SendReport, TargetOutcome, Transmission
+from adapters.base import (
+    AckReport,
+    AckSink,
+    AdapterContext,
+    Outcome,
+    SendReport,
+    TargetOutcome,
+    Transmission,
+)
 
 
 class FakeAdapter:
@@ -30,8 +38,8 @@ class FakeAdapter:
         self.cancelled: list[Transmission] = []
 
     @classmethod
-    def factory(cls, ebrid: str, config: dict[str, Any], acks: AckSink) -> FakeAdapter:
-        return cls(ebrid, config, acks)
+    def factory(cls, ebrid: str, config: dict[str, Any], context: AdapterContext) -> FakeAdapter:
+        return cls(ebrid, config, context.acks)
 
     async def start(self) -> None:
         return None

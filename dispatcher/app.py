@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from adapters.base import Adapter, AdapterRegistry, default_registry
+from adapters.base import Adapter, AdapterContext, AdapterRegistry, default_registry
 from dispatcher.api import alerts as alerts_api
 from dispatcher.api import ebd as ebd_api
 from dispatcher.config import ConfigError, Settings
@@ -25,12 +25,15 @@ from dispatcher.services.fanout import Fanout, FanoutConfig
 from dispatcher.services.geometry import PackagedRegions
 from dispatcher.services.intake import IntakeContext
 from dispatcher.services.ratelimit import RateLimiter
+from dispatcher.services.uplinks import UplinkService
 from dispatcher.store import repo
 from dispatcher.store.db import Database
 from dispatcher.store.errors import StoreUnavailable
 from dispatcher.store.records import NewAdapter
 from signing.signer import Signer, load_signer
 from signing.trust import TrustStore
+from terminals.broker import EmbeddedBroker
+from terminals.link import TerminalLink
 
 log = logging.getLogger("ebc.app")
 
@@ -48,7 +51,10 @@ class Platform:
     acks: AckCollector
     fanout: Fanout
     signer: Signer
+    uplinks: UplinkService
     adapters: dict[str, Adapter] = field(default_factory=dict)
+    link: TerminalLink | None = None
+    broker: EmbeddedBroker | None = None
 
 
 def load_trust(settings: Settings) -> TrustStore:
@@ -64,6 +70,26 @@ def platform_signer(settings: Settings) -> Signer:
         return load_signer(settings.private_key, settings.cert_sn)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"private_key: cannot load {settings.private_key}: {exc}") from exc
+
+
+async def start_link(platform: Platform) -> None:
+    """The broker link: the configured broker, or an embedded one when none is configured."""
+    settings = platform.settings
+    url = settings.mqtt_url
+    if not url:
+        platform.broker = EmbeddedBroker(
+            settings.embedded_broker_host, settings.embedded_broker_port
+        )
+        await platform.broker.start()
+        url = platform.broker.url
+    platform.link = TerminalLink(
+        url,
+        client_id=f"ebc-{settings.ebrid}-{settings.instance}",
+        on_uplink=platform.uplinks.handle,
+        shared=settings.mqtt_shared_subscriptions,
+        mqtt5=settings.mqtt5,
+    )
+    await platform.link.start()
 
 
 def create_app(
@@ -113,8 +139,16 @@ def create_app(
             poll_interval=settings.poll_interval,
         ),
     )
+    uplinks = UplinkService(
+        db=db,
+        acks=acks,
+        adapters=adapters,
+        jurisdiction=settings.jurisdiction,
+        clock=clock,
+        heartbeat_timeout=settings.heartbeat_timeout_seconds,
+    )
     platform = Platform(
-        settings, db, metrics, intake, acks, fanout, platform_signer(settings), adapters
+        settings, db, metrics, intake, acks, fanout, platform_signer(settings), uplinks, adapters
     )
 
     @asynccontextmanager
@@ -135,14 +169,23 @@ def create_app(
                 )
             rows = await repo.list_adapters(session)
             await session.commit()
+        await start_link(platform)
+        context = AdapterContext(
+            acks=acks,
+            platform_ebrid=settings.ebrid,
+            signer=platform.signer,
+            link=platform.link,
+            clock=clock,
+        )
         for row in rows:
             if row.enabled and row.bearer in adapters_registry.bearers():
                 adapter = adapters_registry.create(
-                    bearer=row.bearer, ebrid=row.ebrid, config=dict(row.config), acks=acks
+                    bearer=row.bearer, ebrid=row.ebrid, config=dict(row.config), context=context
                 )
                 await adapter.start()
                 adapters[row.ebrid] = adapter
         await acks.start()
+        await uplinks.start()
         await fanout.start()
         log.info(
             "platform %s started (%s, %d adapters)", settings.ebrid, settings.level, len(adapters)
@@ -151,9 +194,14 @@ def create_app(
             yield
         finally:
             await fanout.stop()
+            if platform.link is not None:
+                await platform.link.stop()
+            await uplinks.stop()
             await acks.stop()
             for adapter in adapters.values():
                 await adapter.stop()
+            if platform.broker is not None:
+                await platform.broker.stop()
             await db.stop()
 
     app = FastAPI(

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     database_busy_timeout_ms: int = 5000
     database_connect_timeout: float = 5.0
     mqtt_url: str | None = None
+    mqtt_shared_subscriptions: bool = False
+    mqtt5: bool = False
+    embedded_broker_host: str = "127.0.0.1"
+    embedded_broker_port: int = 18830
+    heartbeat_timeout_seconds: float = 90.0
+    command_freshness_seconds: int = 300
     dev_mode: bool = False
     dev_keys: bool = False
     instance: str = "main"

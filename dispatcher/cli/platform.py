@@ -94,14 +94,22 @@ def init(
         "database_url": database_url,
         "adapters": [],
     }
+    level_code = RegionLevel(LEVEL_DIGIT[chosen])
+    config["adapters"].append(
+        {
+            "ebrid": ResourceCode.build(
+                level=level_code, region=code, resource_type="0314", subtype="02"
+            ).value,
+            "bearer": "ip",
+            "regions": [code.value],
+            "config": {},
+        }
+    )
     if fake_adapter:
         config["adapters"].append(
             {
                 "ebrid": ResourceCode.build(
-                    level=RegionLevel(LEVEL_DIGIT[chosen]),
-                    region=code,
-                    resource_type="0399",
-                    subtype="02",
+                    level=level_code, region=code, resource_type="0399", subtype="02"
                 ).value,
                 "bearer": "fake",
                 "regions": [code.value],

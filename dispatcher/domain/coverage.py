@@ -8,7 +8,7 @@ from enum import IntEnum
 
 from dispatcher.domain.tasks import TaskState, is_final
 
-POSITIVE_ACKS = frozenset({"received", "verified", "playing", "played"})
+POSITIVE_ACKS = frozenset({"received", "verified", "playing", "played", "stopped"})
 NEGATIVE_ACKS = frozenset({"rejected", "failed"})
 
 

@@ -21,6 +21,11 @@ class Bearer(StrEnum):
     FAKE = "fake"
 
 
+#: Bearers whose terminals are addressed one by one; without known terminals there is nobody
+#: to reach or count, so no task is planned for them.
+TERMINAL_BEARERS = frozenset({Bearer.IP, Bearer.LEGACY_IP})
+
+
 @dataclass(frozen=True)
 class AdapterInfo:
     ebrid: str
@@ -137,7 +142,7 @@ def plan(
         ]
         assigned.update(reached)
         known_terminals = any(t.bearer is adapter.bearer for t in terminals)
-        if known_terminals and not reached:
+        if (known_terminals or adapter.bearer in TERMINAL_BEARERS) and not reached:
             continue
         task_targets = tuple(reached) if known_terminals else tuple(r.value for r in regions)
         tasks.append(

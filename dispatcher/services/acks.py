@@ -67,7 +67,7 @@ class AckCollector:
 
     async def flush(self) -> None:
         while not self._queue.empty():
-            batch = []
+            batch: list[AckReport] = []
             while len(batch) < self._batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             await self._write(batch)

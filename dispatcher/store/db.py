@@ -53,6 +53,10 @@ class Database:
         run_migrations: bool = True,
     ) -> None:
         self._url = async_url(url)
+        if self.dialect == "sqlite" and self._url.database in (None, "", ":memory:"):
+            # One shared connection: concurrent sessions would interleave their transactions.
+            raise ValueError("in-memory SQLite is not supported; give a file path "
+                             "(tests: tests.dbsupport.make_test_database)")
         self._echo = echo
         self._busy_timeout_ms = int(busy_timeout_ms)
         self._connect_timeout = connect_timeout

@@ -44,23 +44,37 @@ _SQLITE_UNAVAILABLE = {
 # lock timeouts, and the serialisation failures a client is expected to retry.
 _PG_UNAVAILABLE_CLASSES = {"08", "28", "3D", "53", "57", "58"}
 _PG_UNAVAILABLE_CODES = {"40001", "40P01", "55P03"}
+# By name: asyncpg is optional at import time and these carry no SQLSTATE.
+_LOST_CONNECTION = {"ConnectionDoesNotExistError", "ConnectionResetError", "ConnectionFailureError"}
 
 
 def is_unavailable(exc: BaseException) -> bool:
     """True when `exc` says the database is unreachable or busy rather than the query wrong."""
     if isinstance(exc, StoreUnavailable):
         return False
-    if isinstance(exc, (OSError, sa_exc.TimeoutError, sa_exc.InterfaceError)):
+    # Raw OSError / TimeoutError: a refused or timed-out connect, which drivers do not wrap.
+    # sa_exc.TimeoutError: no pooled connection came free in time.
+    if isinstance(exc, (OSError, sa_exc.TimeoutError)):
         return True
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
     orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    if isinstance(orig, OSError):  # wrapped by the adapter layer
+        return True
     if isinstance(orig, sqlite3.Error):
         code = getattr(orig, "sqlite_errorcode", None)
         return code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
     sqlstate = getattr(orig, "sqlstate", None)
     if isinstance(sqlstate, str) and len(sqlstate) == 5:
         return sqlstate[:2] in _PG_UNAVAILABLE_CLASSES or sqlstate in _PG_UNAVAILABLE_CODES
+    # asyncpg reports a dropped connection without an SQLSTATE.
+    return orig is not None and _lost_connection(orig)
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    for cause in (exc, exc.__cause__, exc.__context__):
+        if cause is not None and type(cause).__name__ in _LOST_CONNECTION:
+            return True
     return False
 
 

@@ -1,13 +1,11 @@
 """Alembic without alembic.ini: the configuration is built here so an installed package migrates.
 
-`Database.start()` calls `upgrade()` on its own connection. For a new revision, from a checkout:
-    python -m dispatcher.store.migrate sqlite:///var/dev.db upgrade
-    python -m dispatcher.store.migrate sqlite:///var/dev.db revision -m "..." --autogenerate
+`Database.start()` calls `upgrade()` on its own connection; `python -m dispatcher.store` is the
+command line (current, history, new revisions).
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from alembic import command
@@ -33,32 +31,3 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m dispatcher.store.migrate")
-    parser.add_argument("url", help="SQLAlchemy URL, e.g. sqlite+aiosqlite:///var/dev.db")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("upgrade").add_argument("revision", nargs="?", default="head")
-    sub.add_parser("current")
-    sub.add_parser("history")
-    rev = sub.add_parser("revision")
-    rev.add_argument("-m", "--message", required=True)
-    rev.add_argument("--autogenerate", action="store_true")
-    rev.add_argument("--rev-id")
-    args = parser.parse_args(argv)
-    config = alembic_config(args.url)
-    if args.cmd == "upgrade":
-        command.upgrade(config, args.revision)
-    elif args.cmd == "current":
-        command.current(config, verbose=True)
-    elif args.cmd == "history":
-        command.history(config)
-    else:
-        command.revision(
-            config, message=args.message, autogenerate=args.autogenerate, rev_id=args.rev_id
-        )
-
-
-if __name__ == "__main__":
-    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,14 @@ from signing.sm2 import SM2PrivateKey
 from signing.trust import Rights, TrustEntry, TrustStore
 
 COUNTY = "341523000000"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 PLATFORM_EBRID = "43415230000000103010101"
 FAKE_ADAPTER = "43415230000000399010201"
 
@@ -105,6 +114,7 @@ def write_platform(
         ],
         "poll_interval": 0.02,
         "ack_flush_interval": 0.01,
+        "embedded_broker_port": free_port(),
         **extra,
     }
     if database_url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -23,9 +24,11 @@ class Server:
         self.directory = directory
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
+        self.broker_port = free_port()
 
     def start(self) -> None:
         log = open(self.directory / "server.log", "ab")  # noqa: SIM115
+        env = {**os.environ, "EBC_EMBEDDED_BROKER_PORT": str(self.broker_port)}
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -39,6 +42,7 @@ class Server:
             ],
             stdout=log,
             stderr=log,
+            env=env,
         )
         for _ in range(200):
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,6 +155,7 @@ def test_demo_platform_reaches_its_whole_fleet(tmp_path: Path) -> None:
         ],
         stdout=log,
         stderr=log,
+        env={**os.environ, "EBC_EMBEDDED_BROKER_PORT": str(free_port())},
     )
     try:
         url = f"http://127.0.0.1:{port}"

@@ -95,3 +95,8 @@ async def test_sqlite_parent_directory_is_created(tmp_path: Path) -> None:
         assert (tmp_path / "deep" / "er" / "ebc.db").exists()
     finally:
         await db.stop()
+
+
+def test_in_memory_sqlite_is_refused() -> None:
+    with pytest.raises(ValueError, match="in-memory"):
+        Database("sqlite+aiosqlite://")

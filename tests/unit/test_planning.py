@@ -120,3 +120,12 @@ def test_red_before_blue_and_real_before_drill() -> None:
     assert priority_of(Severity.RED, drill=False) < priority_of(Severity.BLUE, drill=False)
     assert priority_of(Severity.BLUE, drill=False) < priority_of(Severity.UNKNOWN, drill=False)
     assert priority_of(Severity.UNKNOWN, drill=False) < priority_of(Severity.RED, drill=True)
+
+
+def test_ip_adapter_without_known_terminals_plans_nothing() -> None:
+    ip = AdapterInfo("43415230000000314010201", Bearer.IP, (SHUCHENG,))
+    result = plan(
+        targets=[SHUCHENG], adapters=[ip], terminals=[],
+        severity=Severity.RED, drill=False, start=None, end=None, now=NOW,
+    )
+    assert result.tasks == ()

@@ -9,10 +9,9 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from dispatcher.store.coltypes import UTCDateTime
-from dispatcher.store.db import async_url
+from dispatcher.store.db import Database
 from dispatcher.store.models import Base
 
 config = context.config
@@ -45,13 +44,17 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_with_own_engine(url: str) -> None:
-    engine = create_async_engine(async_url(url))
+async def _run_with_own_database(url: str) -> None:
+    # Through Database, so SQLite gets its pragmas and write lock as in the application.
+    db = Database(url, run_migrations=False)
+    await db.start()
     try:
-        async with engine.begin() as conn:
+        async with db.session() as session:
+            conn = await session.connection()
             await conn.run_sync(_run)
+            await session.commit()
     finally:
-        await engine.dispose()
+        await db.stop()
 
 
 def run_offline() -> None:
@@ -73,7 +76,7 @@ def run_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no connection given and no sqlalchemy.url configured")
-    asyncio.run(_run_with_own_engine(url))
+    asyncio.run(_run_with_own_database(url))
 
 
 if context.is_offline_mode():

@@ -67,6 +67,7 @@ def cap_to_ebm(
     if not alert.infos and not cancel:
         problems.append(Problem("alert/info", "ebm-info-required", "no <info>: nothing to air"))
     extra = [_region(code, "extra_area_codes", problems) for code in extra_area_codes]
+    # A content refused for a bad code is reported as such; "no area" would only mislead.
     errors_before = len(problems)
     contents = _contents(alert, [code for code in extra if code], opts, problems, lost)
     if not contents and alert.infos and not cancel and len(problems) == errors_before:
@@ -190,7 +191,7 @@ def _contents(
                 f"alert/info[{index}]/language: absent; taken as "
                 f"{opts.missing_language} (CAP would say en-US)"
             )
-    contents = []
+    contents: list[MsgContent] = []
     for language, members in groups.items():
         codes = _area_codes(members, problems, lost)
         codes.extend(code for code in extra if code not in codes)

@@ -3,6 +3,7 @@ that rule's problem at the right path; several problems at once are all reported
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import replace
 
@@ -432,7 +433,8 @@ def test_characters_xml_cannot_carry() -> None:
 
 def test_model_built_in_code_is_checked_too() -> None:
     alert = parse_cap(load(HOMELAND))
-    naive = replace(alert, sent=alert.sent.replace(tzinfo=None))  # type: ignore[union-attr]
+    assert isinstance(alert.sent, dt.datetime)
+    naive = replace(alert, sent=alert.sent.replace(tzinfo=None))
     assert [p.rule for p in validate(naive)] == ["datetime-offset"]
     info = Info(
         categories=(), event="", urgency="", severity="", certainty="", areas=(Area(area_desc=""),)

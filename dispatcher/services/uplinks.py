@@ -1,0 +1,230 @@
+"""Terminal uplinks: acks into the dispatch log, heartbeats and status into the inventory,
+and catch-up for terminals that come back while a broadcast they missed is still on."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from google.protobuf.message import DecodeError
+
+from adapters.base import AckReport, AckSink, Adapter
+from dispatcher.domain.coverage import reached_targets
+from dispatcher.domain.tasks import TaskState
+from dispatcher.services.fanout import build_transmission
+from dispatcher.store import repo
+from dispatcher.store.db import Database
+from dispatcher.store.errors import StoreUnavailable
+from dispatcher.store.records import NewLogEvent, NewTerminal
+from protocols.codes import RegionCode, ResourceCode
+from protocols.errors import CodeError
+from protocols.terminal import terminal_pb2 as pb
+
+log = logging.getLogger("ebc.uplinks")
+
+ACK_STATES = {
+    pb.ACK_RECEIVED: "received",
+    pb.ACK_VERIFIED: "verified",
+    pb.ACK_PLAYING: "playing",
+    pb.ACK_PLAYED: "played",
+    pb.ACK_REJECTED: "rejected",
+    pb.ACK_FAILED: "failed",
+    pb.ACK_STOPPED: "stopped",
+}
+WORK_STATES = {pb.WORK_IDLE: "online", pb.WORK_WORKING: "working", pb.WORK_FAULT: "fault"}
+
+
+@dataclass
+class Sighting:
+    state: str
+    at: dt.datetime
+    firmware: str | None
+
+
+class UplinkService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        acks: AckSink,
+        adapters: Mapping[str, Adapter],
+        jurisdiction: RegionCode,
+        clock: Callable[[], dt.datetime],
+        heartbeat_timeout: float = 90.0,
+        flush_interval: float = 0.5,
+    ) -> None:
+        self._db = db
+        self._acks = acks
+        self._adapters = adapters
+        self._jurisdiction = jurisdiction
+        self._clock = clock
+        self._timeout = heartbeat_timeout
+        self._interval = flush_interval
+        self._seen: dict[str, Sighting] = {}
+        self._runner: asyncio.Task[None] | None = None
+        self.ignored = 0
+
+    async def handle(self, kind: str, ebrid: str, payload: bytes) -> None:
+        try:
+            if kind == "ack":
+                await self._ack(ebrid, pb.Ack.FromString(payload))
+            elif kind == "heartbeat":
+                beat = pb.Heartbeat.FromString(payload)
+                self._note(ebrid, WORK_STATES.get(beat.state, "online"), beat.firmware or None)
+            elif kind == "status":
+                status = pb.Status.FromString(payload)
+                self._note(ebrid, "online" if status.online else "offline", status.firmware or None)
+        except DecodeError:
+            self.ignored += 1
+            log.warning("undecodable %s from %s", kind, ebrid)
+
+    async def _ack(self, ebrid: str, ack: pb.Ack) -> None:
+        if ack.terminal_ebrid and ack.terminal_ebrid != ebrid:
+            # the topic is what the broker's ACL vouches for; a mismatching body is not trusted
+            self.ignored += 1
+            log.warning("ack on %s's topic claims to be from %s", ebrid, ack.terminal_ebrid)
+            return
+        state = ACK_STATES.get(ack.state)
+        if state is None or not ack.alert_id:
+            self.ignored += 1
+            return
+        at = dt.datetime.fromtimestamp(ack.at_unix, dt.UTC) if ack.at_unix else self._clock()
+        detail = {"command_id": ack.command_id, "ebmid": ack.ebmid}
+        if ack.reason:
+            detail["reason"] = ack.reason
+        await self._acks.submit([AckReport(ack.alert_id, ebrid, state, detail, at)])
+        self._note(ebrid, "working" if state in ("playing", "verified") else "online", None)
+
+    def _note(self, ebrid: str, state: str, firmware: str | None) -> None:
+        self._seen[ebrid] = Sighting(state, self._clock(), firmware)
+
+    async def start(self) -> None:
+        self._runner = asyncio.create_task(self._run(), name="ebc-uplinks")
+
+    async def stop(self) -> None:
+        if self._runner:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.flush()
+                await self.expire_silent()
+            except StoreUnavailable as exc:
+                log.warning("inventory update deferred: %s", exc)
+
+    async def flush(self) -> None:
+        """Write sightings; register unknown terminals of this jurisdiction; catch up returns."""
+        if not self._seen:
+            return
+        seen, self._seen = self._seen, {}
+        returned: list[str] = []
+        try:
+            async with self._db.session() as session:
+                for ebrid, sighting in seen.items():
+                    before = await repo.get_terminal(session, ebrid=ebrid)
+                    if before is None and not self._register(ebrid):
+                        continue
+                    if before is None:
+                        await repo.upsert_terminal(
+                            session,
+                            terminal=NewTerminal(
+                                ebrid=ebrid,
+                                bearer="ip",
+                                region=ResourceCode(ebrid).region.value,
+                                username=ebrid,
+                                state=sighting.state,
+                            ),
+                        )
+                    await repo.touch_terminal(
+                        session,
+                        ebrid=ebrid,
+                        state=sighting.state,
+                        last_seen=sighting.at,
+                        firmware=sighting.firmware,
+                    )
+                    was_away = before is None or before.state in ("offline", "unknown")
+                    if was_away and sighting.state != "offline":
+                        returned.append(ebrid)
+                await session.commit()
+        except StoreUnavailable:
+            for ebrid, sighting in seen.items():
+                self._seen.setdefault(ebrid, sighting)
+            raise
+        if returned:
+            await self.catch_up(returned)
+
+    def _register(self, ebrid: str) -> bool:
+        try:
+            region = ResourceCode(ebrid).region
+        except CodeError:
+            return False
+        if not self._jurisdiction.contains(region):
+            log.warning("terminal %s is outside this platform's jurisdiction", ebrid)
+            return False
+        log.info("terminal %s registered itself", ebrid)
+        return True
+
+    async def expire_silent(self) -> None:
+        """Terminals silent for longer than the heartbeat timeout count as offline."""
+        cutoff = self._clock() - dt.timedelta(seconds=self._timeout)
+        async with self._db.session() as session:
+            for terminal in await repo.list_terminals(session, bearer="ip"):
+                if (
+                    terminal.state not in ("offline", "unknown")
+                    and terminal.last_seen
+                    and terminal.last_seen < cutoff
+                ):
+                    await repo.touch_terminal(
+                        session, ebrid=terminal.ebrid, state="offline", last_seen=terminal.last_seen
+                    )
+            await session.commit()
+
+    async def catch_up(self, ebrids: list[str]) -> int:
+        """Re-send, directed, every open broadcast these terminals have not acked."""
+        wanted = set(ebrids)
+        sent = 0
+        async with self._db.session() as session:
+            open_tasks = [
+                t
+                for t in await repo.unfinished_tasks(session)
+                if t.state == TaskState.SENT.value and wanted & set(t.targets)
+            ]
+            jobs = []
+            for task in open_tasks:
+                alert = await repo.get_alert(session, alert_id=task.alert_id)
+                acks = await repo.acks_for_alert(session, alert_id=task.alert_id)
+                reached, _ = reached_targets((a.target, a.state) for a in acks)
+                missing = sorted((wanted & set(task.targets)) - reached)
+                if alert is not None and missing:
+                    jobs.append((task, alert, missing))
+        for task, alert, missing in jobs:
+            adapter = self._adapters.get(task.adapter_ebrid)
+            resend = getattr(adapter, "resend", None)
+            if resend is None:
+                continue
+            report = await resend(build_transmission(alert, task, tuple(missing), None), missing)
+            sent += len(report.delivered)
+            async with self._db.session() as session:
+                await repo.append_log(
+                    session,
+                    events=[
+                        NewLogEvent(
+                            alert_id=task.alert_id,
+                            task_id=task.id,
+                            target=target,
+                            event="target.catch_up",
+                            at=self._clock(),
+                            detail={"reason": "terminal came back online"},
+                        )
+                        for target in report.delivered
+                    ],
+                )
+                await session.commit()
+        return sent
