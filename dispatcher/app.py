@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from adapters.base import Adapter, AdapterContext, AdapterRegistry, default_registry
 from dispatcher.api import alerts as alerts_api
 from dispatcher.api import ebd as ebd_api
+from dispatcher.api import terminals as terminals_api
 from dispatcher.config import ConfigError, Settings
 from dispatcher.logging import configure_logging
 from dispatcher.metrics import Metrics
@@ -210,6 +211,7 @@ def create_app(
     app.state.platform = platform
     app.include_router(alerts_api.router)
     app.include_router(ebd_api.router)
+    app.include_router(terminals_api.router)
 
     @app.middleware("http")
     async def time_intake(request: Request, call_next: Any) -> Response:

@@ -9,6 +9,7 @@ dispatcher processes can split the load.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl as ssl_module
 from collections.abc import Awaitable, Callable
@@ -185,8 +186,6 @@ class TerminalLink:
             self._connector.cancel()
             await asyncio.gather(self._connector, return_exceptions=True)
         if self._client is not None:
-            try:
+            with contextlib.suppress(TimeoutError, OSError):
                 await asyncio.wait_for(self._client.disconnect(), 5)
-            except (TimeoutError, OSError):
-                pass
         await asyncio.gather(*self._pending, return_exceptions=True)
