@@ -33,6 +33,8 @@ class FakeAdapter:
         self._fail = set(config.get("fail", ()))
         self._silent = set(config.get("silent", ()))
         self._ack_state = str(config.get("ack_state", "played"))
+        #: Simulates a lost transport: nothing is delivered while set.
+        self.down = bool(config.get("down", False))
         self._pending: set[asyncio.Task[None]] = set()
         self.sent: list[Transmission] = []
         self.cancelled: list[Transmission] = []
@@ -55,7 +57,9 @@ class FakeAdapter:
         for target in transmission.targets:
             if self._delay:
                 await asyncio.sleep(self._delay)
-            if target in self._fail:
+            if self.down:
+                outcomes.append(TargetOutcome(target, Outcome.FAILED, "transport down"))
+            elif target in self._fail:
                 outcomes.append(TargetOutcome(target, Outcome.UNREACHABLE, "configured to fail"))
             else:
                 outcomes.append(TargetOutcome(target, Outcome.DELIVERED))

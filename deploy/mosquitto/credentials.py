@@ -7,10 +7,13 @@
     systemctl reload mosquitto          # SIGHUP: the broker rereads the file
 
 FILE holds one terminal a line: `EBRID PASSWORD` (23-digit EBRID, the terminal's MQTT
-username; `#` comments and blank lines are skipped). The result is DIR/passwd in the
-`$7$` (PBKDF2-SHA512) format of Mosquitto 2, replaced atomically so a reload never reads a
-half-written file. `--hasher mosquitto_passwd` lets the Mosquitto tool do the hashing instead
-(`mosquitto_passwd -U` on a plain-text copy, one process for the whole fleet).
+username; `#` comments and blank lines are skipped). `--accounts FILE2` adds other service
+accounts the same way, `NAME PASSWORD` (a county bridge on a provincial broker, for instance).
+
+The result is DIR/passwd in the `$7$` (PBKDF2-SHA512) format of Mosquitto 2, replaced
+atomically so a reload never reads a half-written file. `--hasher mosquitto_passwd` lets the
+Mosquitto tool do the hashing instead (`mosquitto_passwd -U` on a plain-text copy, one process
+for the whole fleet).
 
 Standard library only: it runs on a broker host without the EBC package.
 """
@@ -50,13 +53,14 @@ class CredentialError(ValueError):
     pass
 
 
-def hash_password(password: str, *, iterations: int = DEFAULT_ITERATIONS, salt: bytes | None = None) -> str:
+def hash_password(
+    password: str, *, iterations: int = DEFAULT_ITERATIONS, salt: bytes | None = None
+) -> str:
     """A Mosquitto 2 `$7$` hash: PBKDF2-HMAC-SHA512 over the raw salt, both base64."""
     salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
     digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
-    return "$7${}${}${}".format(
-        iterations, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
-    )
+    encoded_salt, encoded_digest = (base64.b64encode(b).decode() for b in (salt, digest))
+    return f"$7${iterations}${encoded_salt}${encoded_digest}"
 
 
 def verify(hashed: str, password: str) -> bool:
@@ -70,8 +74,15 @@ def verify(hashed: str, password: str) -> bool:
 
 
 def read_terminals(path: Path, *, min_length: int = MIN_PASSWORD_LENGTH) -> list[tuple[str, str]]:
+    return _read_pairs(path, terminals=True, min_length=min_length)
+
+
+def read_accounts(path: Path, *, min_length: int = MIN_PASSWORD_LENGTH) -> list[tuple[str, str]]:
+    return _read_pairs(path, terminals=False, min_length=min_length)
+
+
+def _read_pairs(path: Path, *, terminals: bool, min_length: int) -> list[tuple[str, str]]:
     entries: list[tuple[str, str]] = []
-    seen: set[str] = set()
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -79,16 +90,23 @@ def read_terminals(path: Path, *, min_length: int = MIN_PASSWORD_LENGTH) -> list
         fields = line.split()
         where = f"{path}:{number}"
         if len(fields) != 2:
-            raise CredentialError(f"{where}: want `EBRID PASSWORD`, got {len(fields)} fields")
-        ebrid, password = fields
-        if not EBRID.fullmatch(ebrid):
-            raise CredentialError(f"{where}: {ebrid!r} is not a 23-digit EBRID")
-        if ebrid in seen:
-            raise CredentialError(f"{where}: EBRID {ebrid} listed twice")
-        check_password(password, min_length=min_length, where=f"{where} ({ebrid})")
-        seen.add(ebrid)
-        entries.append((ebrid, password))
+            want = "EBRID PASSWORD" if terminals else "NAME PASSWORD"
+            raise CredentialError(f"{where}: want `{want}`, got {len(fields)} fields")
+        name, password = fields
+        if terminals and not EBRID.fullmatch(name):
+            raise CredentialError(f"{where}: {name!r} is not a 23-digit EBRID")
+        if not terminals:
+            check_account(name, where=where)
+        check_password(password, min_length=min_length, where=f"{where} ({name})")
+        entries.append((name, password))
     return entries
+
+
+def check_account(name: str, *, where: str) -> None:
+    if not ACCOUNT.fullmatch(name):
+        raise CredentialError(f"{where}: account {name!r}: letters, digits, . _ - only")
+    if EBRID.fullmatch(name):
+        raise CredentialError(f"{where}: account {name!r} looks like a terminal EBRID")
 
 
 def check_password(password: str, *, min_length: int, where: str) -> None:
@@ -102,15 +120,23 @@ def check_password(password: str, *, min_length: int, where: str) -> None:
 
 
 def build_accounts(
-    dispatcher_user: str, dispatcher_password: str, terminals: Iterable[tuple[str, str]],
-    *, min_length: int = MIN_PASSWORD_LENGTH,
+    dispatcher_user: str,
+    dispatcher_password: str,
+    terminals: Iterable[tuple[str, str]],
+    others: Iterable[tuple[str, str]] = (),
+    *,
+    min_length: int = MIN_PASSWORD_LENGTH,
 ) -> list[tuple[str, str]]:
-    if not ACCOUNT.fullmatch(dispatcher_user):
-        raise CredentialError(f"dispatcher user {dispatcher_user!r}: letters, digits, . _ - only")
-    if EBRID.fullmatch(dispatcher_user):
-        raise CredentialError("the dispatcher user must not look like a terminal EBRID")
+    """All accounts, dispatcher first; a name twice is refused (the broker would keep one)."""
+    check_account(dispatcher_user, where="--dispatcher-user")
     check_password(dispatcher_password, min_length=min_length, where="dispatcher")
-    return [(dispatcher_user, dispatcher_password), *terminals]
+    accounts = [(dispatcher_user, dispatcher_password), *others, *terminals]
+    seen: set[str] = set()
+    for name, _ in accounts:
+        if name in seen:
+            raise CredentialError(f"account {name} listed twice")
+        seen.add(name)
+    return accounts
 
 
 def _staged(directory: Path) -> Path:
@@ -173,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for the passwd file")
     parser.add_argument("--terminals", type=Path, required=True, help="`EBRID PASSWORD` lines")
+    parser.add_argument("--accounts", type=Path, help="other accounts: `NAME PASSWORD` lines")
     secret = parser.add_mutually_exclusive_group(required=True)
     secret.add_argument(
         "--dispatcher-password", help="visible in the process list; prefer the -file option"
@@ -194,8 +221,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.iterations < 1:
             raise CredentialError("--iterations must be at least 1")
         terminals = read_terminals(args.terminals, min_length=args.min_length)
+        others = (
+            []
+            if args.accounts is None
+            else read_accounts(args.accounts, min_length=args.min_length)
+        )
         accounts = build_accounts(
-            args.dispatcher_user, dispatcher_password, terminals, min_length=args.min_length
+            args.dispatcher_user, dispatcher_password, terminals, others, min_length=args.min_length
         )
         target = write_password_file(
             args.out, accounts, iterations=args.iterations, hasher=args.hasher, owner=args.owner
@@ -203,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CredentialError, OSError) as exc:
         print(f"credentials: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {target}: {args.dispatcher_user} and {len(terminals)} terminal(s)")
+    extra = f", {len(others)} other account(s)" if others else ""
+    print(f"wrote {target}: {args.dispatcher_user}{extra} and {len(terminals)} terminal(s)")
     return 0
 
 

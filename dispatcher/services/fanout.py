@@ -50,6 +50,21 @@ class FanoutConfig:
 def transition_event(
     task: TaskRecord, event: TaskEvent, new: TaskState, at: dt.datetime, **detail: object
 ) -> NewLogEvent:
+    """The dispatch-log row of one transition; every transition is also a log line."""
+    log.info(
+        "task %s: %s --%s--> %s",
+        task.id,
+        task.state,
+        event.value,
+        new.value,
+        extra={
+            "alert_id": task.alert_id,
+            "task_id": task.id,
+            "from_state": task.state,
+            "event": event.value,
+            "to_state": new.value,
+        },
+    )
     return NewLogEvent(
         alert_id=task.alert_id,
         task_id=task.id,
@@ -179,9 +194,18 @@ class Fanout:
         try:
             await self._execute_inner(task)
         except StoreUnavailable as exc:
-            log.warning("task %s interrupted, database unavailable: %s", task.id, exc)
+            log.warning(
+                "task %s interrupted, database unavailable: %s",
+                task.id,
+                exc,
+                extra={"alert_id": task.alert_id, "task_id": task.id},
+            )
         except Exception:
-            log.exception("task %s failed unexpectedly", task.id)
+            log.exception(
+                "task %s failed unexpectedly",
+                task.id,
+                extra={"alert_id": task.alert_id, "task_id": task.id},
+            )
 
     async def _execute_inner(self, task: TaskRecord) -> None:
         async with self._db.session() as session:
@@ -208,7 +232,12 @@ class Fanout:
                 else:
                     report = await adapter.send(transmission)
             except Exception as exc:  # an adapter's failure is the task's, never the worker's
-                log.warning("adapter %s raised: %r", task.adapter_ebrid, exc)
+                log.warning(
+                    "adapter %s raised: %r",
+                    task.adapter_ebrid,
+                    exc,
+                    extra={"alert_id": task.alert_id, "task_id": task.id},
+                )
                 report = SendReport(())
                 error = f"{type(exc).__name__}: {exc}"
         else:

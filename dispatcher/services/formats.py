@@ -3,7 +3,8 @@
 CAP choices (docs/cap-ebm-mapping.md has the whole table): Actual is a real broadcast,
 Exercise a platform drill (MsgType 3), Test a terminal drill (MsgType 5); System and Draft
 messages are not broadcast. The GY/T EventType comes from an ``eventCode`` named
-``EBEventType``, else from EVENT_TABLE by the CAP ``event`` text, else ``00000`` (unknown).
+``EBEventType``, else from the mapping's default event table by the CAP ``event`` text, else
+``00000`` (unknown). The tables are protocols.cap_ebm's, so both paths agree.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from typing import Any
 from dispatcher.domain.alert import AlertMessage, AlertText, MsgType, Severity
 from dispatcher.errors import IntakeError
 from protocols.cap import parse_and_validate
+from protocols.cap.ebm.tables import (
+    CHINA_STANDARD_TIME,
+    DEFAULT_EVENT_TABLE,
+    EVENT_CODE_NAME,
+    GEOCODE_NAME,
+    LANGUAGE_TO_EBM,
+    SEVERITY_TO_EBM,
+    UNKNOWN_EVENT_TYPE,
+)
 from protocols.cap.model import Alert, parse_references
 from protocols.codes import EBMID, RegionCode
 from protocols.ebd import Ebm
@@ -23,38 +33,8 @@ from protocols.errors import CapError, CodeError, XmlSafetyError
 CAP_TYPES = ("application/cap+xml", "application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
 
-SEVERITY_FROM_CAP = {
-    "Extreme": Severity.RED,
-    "Severe": Severity.ORANGE,
-    "Moderate": Severity.YELLOW,
-    "Minor": Severity.BLUE,
-    "Unknown": Severity.UNKNOWN,
-}
 DRILL_FROM_CAP_STATUS = {"Exercise": MsgType.PLATFORM_DRILL, "Test": MsgType.TERMINAL_DRILL}
-EVENT_TABLE = {
-    "typhoon": "11B01",
-    "台风": "11B01",
-    "rainstorm": "11B03",
-    "暴雨": "11B03",
-    "gale": "11B06",
-    "大风": "11B06",
-    "high temperature": "11B09",
-    "高温": "11B09",
-    "forest fire": "11B25",
-    "森林火险": "11B25",
-}
-UNKNOWN_EVENT = "00000"
-LANGUAGE_3 = {
-    "zh": "zho",
-    "en": "eng",
-    "bo": "bod",
-    "ug": "uig",
-    "mn": "mon",
-    "ii": "iii",
-    "za": "zha",
-    "ko": "kor",
-}
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8))
+CHINA_TZ = CHINA_STANDARD_TIME
 
 
 def media_kind(content_type: str) -> str:
@@ -78,7 +58,7 @@ def _language(code: str | None) -> str:
     if not code:
         return "zho"
     base = code.split("-", 1)[0].lower()
-    return base if len(base) == 3 else LANGUAGE_3.get(base, base)
+    return base if len(base) == 3 else LANGUAGE_TO_EBM.get(base, base)
 
 
 def _when(value: object) -> dt.datetime | None:
@@ -118,23 +98,24 @@ def cap_to_message(raw: bytes) -> AlertMessage:
     for info in infos:
         for area in info.areas:
             for geocode in area.geocodes:
-                if geocode.value_name.strip().upper() == "GB2260":
+                if geocode.value_name.strip().upper() == GEOCODE_NAME:
                     try:
                         codes.append(RegionCode.parse(geocode.value.strip()))
                     except CodeError as exc:
                         raise IntakeError("invalid-cap", f"geocode GB2260: {exc}") from exc
             polygons.extend(p.points for p in area.polygons)
             circles.extend((*c.center, c.radius_km) for c in area.circles)
-    event_type = UNKNOWN_EVENT
+    event_type = UNKNOWN_EVENT_TYPE
     for info in infos:
-        named = [c.value.strip() for c in info.event_codes if c.value_name == "EBEventType"]
+        named = [c.value.strip() for c in info.event_codes if c.value_name == EVENT_CODE_NAME]
         if named:
             event_type = named[0]
             break
-        event_type = EVENT_TABLE.get(info.event.strip().lower(), event_type)
+        event_type = DEFAULT_EVENT_TABLE.get(info.event.strip().lower(), event_type)
     if len(event_type) != 5:
         raise IntakeError("invalid-cap", f"EBEventType must be 5 characters, got {event_type!r}")
-    severities = [SEVERITY_FROM_CAP.get(str(i.severity), Severity.UNKNOWN) for i in infos]
+    by_text = {str(cap): int(ebm) for cap, ebm in SEVERITY_TO_EBM.items()}
+    severities = [Severity(by_text.get(str(i.severity), 0)) for i in infos]
     known = [s for s in severities if s is not Severity.UNKNOWN]
     first = infos[0] if infos else None
     references = tuple(r.identifier for r in parse_references(alert.references or ""))
@@ -246,7 +227,7 @@ def ebm_json_to_message(raw: bytes) -> AlertMessage:
         sender=sender,
         sent=sent or dt.datetime.now(dt.UTC),
         msg_type=msg_type,
-        event_type=event_type or UNKNOWN_EVENT,
+        event_type=event_type or UNKNOWN_EVENT_TYPE,
         severity=severity,
         texts=tuple(texts),
         area_codes=tuple(codes),
@@ -276,7 +257,7 @@ def ebm_to_message(ebm: Ebm) -> AlertMessage:
         sender=basic.sender_code,
         sent=_beijing(basic.send_time) or dt.datetime.now(dt.UTC),
         msg_type=msg_type,
-        event_type=basic.event_type or UNKNOWN_EVENT,
+        event_type=basic.event_type or UNKNOWN_EVENT_TYPE,
         severity=Severity(int(basic.severity or 0)),
         texts=tuple(
             AlertText(c.language_code, c.msg_title, c.msg_desc or "") for c in ebm.contents

@@ -94,3 +94,16 @@ def test_future_start_waits_then_dispatches(tmp_path: Path) -> None:
         now[0] += dt.timedelta(minutes=11)
         done = wait_for(client, alert_id, lambda s: s["state"] == "completed")
         assert done["brd_state_code"] == 3
+
+
+def test_cap_cancel_stops_the_referenced_alert(client: TestClient) -> None:
+    first = _post(client, cap_alert("cxl-0001"))
+    wait_for(client, first, lambda s: [t["state"] for t in s["tasks"]] == ["sent"])
+    cancel = cap_alert("cxl-0002", msg_type="Cancel",
+                       references="weather.ah.cn,cxl-0001,2026-11-27T08:00:00+08:00")
+    second = _post(client, cancel)
+    old = client.get(f"/api/v1/alerts/{first}").json()
+    assert old["state"] == "cancelled" and old["brd_state_code"] == 5
+    assert old["superseded_by"] == second
+    new = client.get(f"/api/v1/alerts/{second}").json()
+    assert new["msg_type"] == 2

@@ -1,0 +1,309 @@
+"""Many simulated terminals in one process, each with its own MQTT connection and session.
+
+Each terminal is a real TerminalAgent behind a real TerminalConnection, so the platform sees
+exactly what a field of terminals would send. What is simulated: playback (``ack_delay``
+seconds, no sound) and, optionally, signature verification shared between terminals that
+received identical bytes (SharedVerification).
+
+``provision_fleet`` puts the terminals into the platform's inventory with hashed passwords and
+keeps the plaintext in ``DIR/fleet.json`` (mode 0600), so a later run logs in with the same ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import tempfile
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from pathlib import Path
+
+from dispatcher.domain.regions import region_table
+from dispatcher.store import repo
+from dispatcher.store.db import Database
+from dispatcher.store.records import NewTerminal
+from protocols.codes import RegionCode, RegionLevel
+from signing.errors import SignatureError
+from signing.freshness import check_fresh
+from signing.trust import TrustStore
+from terminals.agent import Opener, TerminalAgent
+from terminals.envelope import CommandRejected, Rejection, VerifiedCommand, open_command
+from terminals.link import BrokerAddress
+from terminals.mqtt_terminal import TerminalConnection, heartbeats
+from terminals.player import Player
+
+Credentials = tuple[str, str, str]  # (ebrid, username, password)
+_Action = Callable[[TerminalConnection], Awaitable[object]]
+
+FLEET_FILE = "fleet.json"
+# The passwords are 128-bit random tokens: key stretching protects guessable human passwords
+# and adds nothing here, so the count is low enough to provision 10k terminals in seconds.
+HASH_ITERATIONS = 1_000
+IP_LOUDSPEAKER = "0314010401"  # resource type 0314, sequence 01, subtype 04 terminal, seq 01
+_NEVER_STALE = 2**33  # wider than any 4-byte signed time: freshness is checked per caller
+
+log = logging.getLogger("ebc.fleet")
+
+
+class SharedVerification:
+    """``open_command`` with each distinct payload verified once for the whole fleet.
+
+    One county publish hands every simulated terminal the same bytes, and SM2 verification
+    (~0.6 ms each, practical-notes.md) would otherwise cap one process near 1.4k terminals a
+    second. An outcome is keyed by the payload and the anchors' content, so a terminal whose
+    trust changed gets its own answer; freshness is checked on every call with its ``now``.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.verifications = 0
+        self.shared = 0
+        self._capacity = capacity
+        self._outcomes: OrderedDict[bytes, VerifiedCommand | CommandRejected] = OrderedDict()
+
+    def __call__(
+        self, payload: bytes, anchors: TrustStore, *, now: int, window: int, future_skew: int
+    ) -> VerifiedCommand:
+        key = hashlib.sha256(payload).digest() + _fingerprint(anchors)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            self.verifications += 1
+            try:
+                outcome = open_command(payload, anchors, now=now, window=_NEVER_STALE,
+                                       future_skew=_NEVER_STALE)
+            except CommandRejected as exc:
+                outcome = exc
+            self._outcomes[key] = outcome
+            if len(self._outcomes) > self._capacity:
+                self._outcomes.popitem(last=False)
+        else:
+            self.shared += 1
+            self._outcomes.move_to_end(key)
+        if isinstance(outcome, CommandRejected):
+            raise CommandRejected(outcome.reason, outcome.detail, outcome.command)
+        try:
+            check_fresh(outcome.signed_at, now, window=window, future_skew=future_skew)
+        except SignatureError as exc:
+            raise CommandRejected(Rejection.STALE, exc.message, outcome.command) from exc
+        return outcome
+
+
+def _fingerprint(anchors: TrustStore) -> bytes:
+    parts = [type(anchors).__name__] + [
+        f"{e.cert_sn.value}:{e.public_key.point.hex()}:{e.revoked}" for e in anchors.entries()
+    ]
+    return hashlib.sha256("|".join(parts).encode()).digest()
+
+
+class Fleet:
+    def __init__(
+        self,
+        broker_url: str,
+        terminals: Sequence[Credentials],
+        anchors: TrustStore,
+        *,
+        heartbeat_seconds: int = 60,
+        share_verification: bool = True,
+        offline: Collection[str] = (),
+        ack_delay: float = 0.0,
+        concurrency: int = 100,
+    ) -> None:
+        address = BrokerAddress.parse(broker_url)
+        self.verification = SharedVerification() if share_verification else None
+        opener: Opener = self.verification or open_command
+        player = Player(simulated_seconds=ack_delay, logger=logging.getLogger("ebc.fleet.play"))
+        self.connections = {
+            ebrid: TerminalConnection(
+                address,
+                # Its own store: certificate updates change one terminal, as in the field.
+                TerminalAgent(ebrid, copy.deepcopy(anchors), clock=lambda: int(time.time()),
+                              heartbeat_seconds=heartbeat_seconds, opener=opener,
+                              logger=logging.getLogger("ebc.fleet.agent")),
+                player, username=username, password=password,
+                logger=logging.getLogger("ebc.fleet.link"),
+            )
+            for ebrid, username, password in terminals
+        }
+        self._initially_offline = set(offline)
+        self._concurrency = concurrency
+        self._stop = asyncio.Event()
+        self._beats: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Connect every terminal and wait until each is subscribed. Those in ``offline``
+        connect once (the broker then holds their session and queues their commands) and
+        leave again."""
+        await self._each(self.connections, self._first_connect)
+        count = len(self.connections)
+        for n, connection in enumerate(self.connections.values()):
+            # Spread over one period: 10k terminals beating in the same second is a storm.
+            first = connection.agent.heartbeat_seconds * n / max(count, 1)
+            self._beats.append(asyncio.create_task(heartbeats(connection, self._stop, first)))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._beats, return_exceptions=True)
+        self._beats.clear()
+        await self._each(self.connections, lambda c: c.disconnect())
+
+    async def take_offline(self, ebrids: Iterable[str]) -> None:
+        await self._each(ebrids, lambda c: c.disconnect())
+
+    async def bring_online(self, ebrids: Iterable[str]) -> None:
+        await self._each(ebrids, lambda c: c.connect(self._stop))
+
+    def online(self) -> list[str]:
+        return [e for e, c in self.connections.items() if c.connected]
+
+    @property
+    def received(self) -> int:
+        return sum(c.received for c in self.connections.values())
+
+    @property
+    def acks(self) -> Counter[str]:
+        """Acks sent, by state (verified, playing, played, rejected, stopped, ...)."""
+        return sum((c.acks for c in self.connections.values()), Counter())
+
+    @property
+    def rejected(self) -> Counter[str]:
+        return sum((c.agent.counters.rejected for c in self.connections.values()), Counter())
+
+    async def _first_connect(self, connection: TerminalConnection) -> object:
+        await connection.connect(self._stop)
+        if connection.ebrid in self._initially_offline:
+            await connection.disconnect()
+        return None
+
+    async def _each(self, ebrids: Iterable[str], action: _Action) -> None:
+        gate = asyncio.Semaphore(self._concurrency)
+
+        async def one(connection: TerminalConnection) -> None:
+            async with gate:
+                await action(connection)
+
+        await asyncio.gather(*(one(self.connections[e]) for e in ebrids))
+
+
+# -- provisioning -------------------------------------------------------------------------
+
+
+def hash_password(password: str, *, salt: str | None = None,
+                  iterations: int = HASH_ITERATIONS) -> str:
+    """Django's ``pbkdf2_sha256$iterations$salt$base64(hash)`` layout, readable by passlib."""
+    salt = salt or secrets.token_urlsafe(12)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
+    return f"pbkdf2_sha256${iterations}${salt}${base64.b64encode(digest).decode()}"
+
+
+def check_password(password: str, encoded: str) -> bool:
+    try:
+        algorithm, iterations, salt, _ = encoded.split("$")
+        expected = hash_password(password, salt=salt, iterations=int(iterations))
+    except ValueError:
+        return False
+    return algorithm == "pbkdf2_sha256" and hmac.compare_digest(expected, encoded)
+
+
+def townships(region: str) -> list[RegionCode]:
+    """The townships in ``region`` (a township itself, a county, or anything above)."""
+    table = region_table()
+    found: list[RegionCode] = []
+    level = [table.get(region)]
+    while level:  # one pass per administrative level: at most five
+        found += [r.code for r in level if r.level is RegionLevel.TOWNSHIP]
+        level = [c for r in level if r.level < RegionLevel.TOWNSHIP for c in table.children(r.code)]
+    return found
+
+
+def fleet_ebrids(region: str, count: int) -> list[str]:
+    """``count`` terminals, one per village, dealt round the townships so that any count
+    covers as many as it can; the same region and count always give the same EBRIDs."""
+    towns = townships(region)
+    if not towns:
+        raise ValueError(f"region {region} has no townships in the NBS table")
+    if not 0 < count <= 999 * len(towns):
+        raise ValueError(f"count must be 1-{999 * len(towns)} for {len(towns)} townships")
+    return [f"6{towns[n % len(towns)].value[:9]}{n // len(towns) + 1:03d}{IP_LOUDSPEAKER}"
+            for n in range(count)]
+
+
+async def provision_fleet(
+    database_url: str,
+    region: str,
+    count: int,
+    bearer: str = "ip",
+    *,
+    directory: Path,
+    reset_passwords: bool = False,
+) -> list[Credentials]:
+    """Put ``count`` simulated IP loudspeakers of ``region`` into the inventory; idempotent.
+
+    A terminal keeps its stored hash when ``DIR/fleet.json`` holds a password matching it;
+    otherwise (new, reset, or the plaintext lost) it gets a fresh password.
+    """
+    ebrids = fleet_ebrids(region, count)
+    path = directory / FLEET_FILE
+    known = read_credentials(path)
+    prefix = RegionCode.parse(region).significant
+    db = Database(database_url)
+    await db.start()
+    try:
+        async with db.session() as session:
+            stored = {t.ebrid: t.password_hash
+                      for t in await repo.list_terminals(session, region_prefix=prefix)}
+            fresh: list[NewTerminal] = []
+            for ebrid in ebrids:
+                password = known.get(ebrid)
+                stored_hash = stored.get(ebrid)
+                if reset_passwords or not password or not stored_hash or not check_password(
+                        password, stored_hash):
+                    password = known[ebrid] = secrets.token_urlsafe(16)
+                    fresh.append(NewTerminal(
+                        ebrid=ebrid, bearer=bearer, region=ebrid[1:13],
+                        name=f"simulated IP loudspeaker {ebrid[1:13]}", username=ebrid,
+                        password_hash=hash_password(password),
+                    ))
+            await repo.upsert_terminals(session, terminals=fresh)
+            await session.commit()
+    finally:
+        await db.stop()
+    write_credentials(path, region, known)
+    log.info("fleet of %d in %s: %d new or re-keyed", count, region, len(fresh))
+    return [(ebrid, ebrid, known[ebrid]) for ebrid in ebrids]
+
+
+def read_credentials(path: Path) -> dict[str, str]:
+    """EBRID -> password from a fleet file; empty when there is none."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return {str(t["ebrid"]): str(t["password"]) for t in document["terminals"]}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path} cannot be read as a fleet file: {exc!r}") from exc
+
+
+def write_credentials(path: Path, region: str, passwords: dict[str, str]) -> None:
+    """Atomically, readable by the owner only: it holds plaintext passwords."""
+    document = {
+        "version": 1,
+        "region": region,
+        "terminals": [{"ebrid": e, "username": e, "password": p}
+                      for e, p in sorted(passwords.items())],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=1)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

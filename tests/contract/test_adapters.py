@@ -1,0 +1,132 @@
+"""One contract every adapter keeps, run against each registered bearer.
+
+- it is built by the registry from (ebrid, config, context) and starts and stops cleanly;
+- send() answers one TargetOutcome per target, never a bare bool, never an exception for a
+  target it cannot reach;
+- cancel() of a cancel transmission answers per target too;
+- with its transport down it reports every target as not delivered instead of raising.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from adapters.base import (
+    AckReport,
+    Adapter,
+    AdapterContext,
+    Outcome,
+    SendReport,
+    Transmission,
+    default_registry,
+)
+from adapters.fake import FakeAdapter
+from protocols.codes import CertSN
+from signing.signer import SoftwareSigner
+from signing.sm2 import SM2PrivateKey
+from terminals.link import LinkUnavailable
+
+TARGETS = ("63415231000010314010401", "63415231010010314010401")
+NOW = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class Acks:
+    received: list[AckReport] = field(default_factory=list)
+
+    async def submit(self, acks: Sequence[AckReport]) -> None:
+        self.received.extend(acks)
+
+
+@dataclass
+class Broker:
+    up: bool = True
+    published: list[tuple[str, bytes]] = field(default_factory=list)
+
+    async def publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        if not self.up:
+            raise LinkUnavailable("broker down")
+        self.published.append((topic, payload))
+
+
+def transmission(msg_type: int = 3, **extra: object) -> Transmission:
+    return Transmission(
+        alert_id="a1",
+        task_id="t1",
+        ebmid="43415230000000103010101202611270001",
+        msg_type=msg_type,
+        drill=msg_type >= 3,
+        event_type="11B03",
+        severity=2,
+        texts=(("zho", "暴雨预警", "请注意"),),
+        regions=("341523000000",),
+        targets=TARGETS,
+        start=None,
+        end=None,
+        extra=dict(extra),
+    )
+
+
+CONFIGS: dict[str, dict[str, object]] = {"fake": {}, "ip": {}}
+
+
+@pytest.fixture(params=sorted(default_registry().bearers()))
+def bearer(request: pytest.FixtureRequest) -> str:
+    assert request.param in CONFIGS, f"add a contract config for bearer {request.param}"
+    return str(request.param)
+
+
+@dataclass
+class Harness:
+    adapter: Adapter
+    acks: Acks
+    broker: Broker
+
+
+@pytest.fixture
+async def harness(bearer: str) -> AsyncIterator[Harness]:
+    acks, broker = Acks(), Broker()
+    signer = SoftwareSigner(SM2PrivateKey.generate(), CertSN("100000000001"))
+    clock: Callable[[], dt.datetime] = lambda: NOW  # noqa: E731
+    context = AdapterContext(
+        acks=acks, platform_ebrid="43415230000000103010101", signer=signer, link=broker, clock=clock
+    )
+    adapter = default_registry().create(
+        bearer=bearer,
+        ebrid="43415230000000399010201",
+        config=dict(CONFIGS[bearer]),
+        context=context,
+    )
+    assert isinstance(adapter, Adapter)
+    await adapter.start()
+    yield Harness(adapter, acks, broker)
+    await adapter.stop()
+
+
+def _per_target(report: SendReport) -> dict[str, Outcome]:
+    assert isinstance(report, SendReport)
+    outcomes = {o.target: o.outcome for o in report.outcomes}
+    assert sorted(outcomes) == sorted(TARGETS), "one outcome per target"
+    return outcomes
+
+
+async def test_send_reports_every_target(harness: Harness) -> None:
+    outcomes = _per_target(await harness.adapter.send(transmission()))
+    assert set(outcomes.values()) == {Outcome.DELIVERED}
+
+
+async def test_cancel_reports_every_target(harness: Harness) -> None:
+    report = await harness.adapter.cancel(transmission(msg_type=2, cancels="4" * 35))
+    assert set(_per_target(report).values()) == {Outcome.DELIVERED}
+
+
+async def test_transport_down_is_an_outcome_not_an_exception(harness: Harness) -> None:
+    harness.broker.up = False
+    if isinstance(harness.adapter, FakeAdapter):
+        harness.adapter.down = True
+    outcomes = _per_target(await harness.adapter.send(transmission()))
+    assert Outcome.DELIVERED not in outcomes.values()
