@@ -8,6 +8,7 @@ An adapter turns one task into its bearer's signalling and reports, per target, 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -135,11 +136,31 @@ class AdapterRegistry:
         return factory(ebrid, config, context)
 
 
-def default_registry() -> AdapterRegistry:
-    from adapters.fake import FakeAdapter
-    from adapters.ip_speaker import IpSpeakerAdapter
+#: bearer -> (module, class); a class provides ``factory(ebrid, config, context)``.
+BUILTIN_ADAPTERS: dict[str, tuple[str, str]] = {
+    "fake": ("adapters.fake", "FakeAdapter"),
+    "ip": ("adapters.ip_speaker", "IpSpeakerAdapter"),
+    "dtmb": ("adapters.dtmb", "DtmbAdapter"),
+    "cable": ("adapters.cable", "CableAdapter"),
+    "dth": ("adapters.dth", "DthAdapter"),
+    "fm": ("adapters.fm", "FmAdapter"),
+    "legacy-ip": ("adapters.legacy_ip", "LegacyIpGateway"),
+}
 
+
+def adapter_class(bearer: str) -> Any:
+    module_name, class_name = BUILTIN_ADAPTERS[bearer]
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def default_registry() -> AdapterRegistry:
     registry = AdapterRegistry()
-    registry.register("fake", FakeAdapter.factory)
-    registry.register("ip", IpSpeakerAdapter.factory)
+    for bearer, (module_name, _) in BUILTIN_ADAPTERS.items():
+        try:
+            cls = adapter_class(bearer)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a bearer not built yet
+        registry.register(bearer, cls.factory)
     return registry

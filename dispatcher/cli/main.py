@@ -31,6 +31,7 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.region", "app", "region"),
     ("dispatcher.cli.platform", "register", None),
     ("dispatcher.cli.demo", "register", None),
+    ("dispatcher.cli.terminal", "register", None),
 ]
 
 for module_name, attribute, sub_name in _AREAS:

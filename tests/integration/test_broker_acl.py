@@ -25,7 +25,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -80,7 +80,7 @@ def _credentials_module() -> ModuleType:
 
 
 def write_credentials(
-    out: Path, terminals: list[str], *, accounts: list[str] = (), hasher: str = "python"
+    out: Path, terminals: Sequence[str], *, accounts: Sequence[str] = (), hasher: str = "python"
 ) -> subprocess.CompletedProcess[str]:
     """Run the deploy tool the way an operator would."""
     out.mkdir(parents=True, exist_ok=True)
@@ -191,9 +191,7 @@ def _replace_line(text: str, old: str, new: str) -> str:
     return "\n".join(new if line == old else line for line in lines) + "\n"
 
 
-def deploy_config(
-    *, secrets: Path, certs: Certs, data: Path, tls_port: int, include: Path
-) -> str:
+def deploy_config(*, secrets: Path, certs: Certs, data: Path, tls_port: int, include: Path) -> str:
     """deploy/mosquitto/mosquitto.conf with its paths in the temp dir and its ports free.
 
     start_mosquitto writes the loopback listener itself, first; the deploy file's own 1883
@@ -235,8 +233,8 @@ def start_deploy_broker(
     root: Path,
     certs: Certs,
     *,
-    terminals: list[str],
-    accounts: list[str] = (),
+    terminals: Sequence[str],
+    accounts: Sequence[str] = (),
     acl_extra: str = "",
     include_files: dict[str, str] | None = None,
 ) -> Broker:
@@ -353,7 +351,9 @@ async def mqtt(broker: Broker) -> AsyncIterator[Connect]:
     ) -> Peer:
         if password is None and username is not None:
             password = PASSWORDS[username]
-        peer = Peer(username, password, client_id=client_id or f"{username}-{len(peers)}", clean=clean)
+        peer = Peer(
+            username, password, client_id=client_id or f"{username}-{len(peers)}", clean=clean
+        )
         peers.append(peer)
         return await peer.connect(port or (broker.tls_port if tls else broker.port), tls=tls)
 
@@ -549,7 +549,8 @@ async def connect_and_vanish(
 
     By hand, because a client library offers no way to die without saying goodbye.
     """
-    flags = 0x80 | 0x40 | 0x20 | (1 << 3) | 0x04 | 0x02  # user, password, retain, QoS 1, will, clean
+    # username, password, will retain, will QoS 1, will, clean session
+    flags = 0x80 | 0x40 | 0x20 | (1 << 3) | 0x04 | 0x02
     body = (
         _mqtt_string(b"MQTT")
         + bytes([4, flags])
@@ -708,17 +709,24 @@ async def test_bridge_brings_the_county_subtree_in_and_uplinks_out(
         county_topic = region_topic(RegionCode("341523000000"))
         for attempt in range(50):
             provincial.publish(county_topic, b"probe %d" % attempt)
-            with contextlib.suppress(AssertionError):
-                await asyncio.wait_for(terminal.wait_for(county_topic, b"probe %d" % attempt), 0.2)
-                break
+            probe = b"probe %d" % attempt
+            try:
+                await asyncio.wait_for(terminal.wait_for(county_topic, probe), 0.2)
+            except TimeoutError:
+                continue
+            break
         else:
             raise AssertionError(f"bridge never carried a downlink:\n{county.proc.log()[-2000:]}")
         terminal.received.clear()
 
-        elsewhere = [region_topic(RegionCode("341524000000")), region_topic(RegionCode("341600000000"))]
+        elsewhere = [
+            region_topic(RegionCode("341524000000")),
+            region_topic(RegionCode("341600000000")),
+        ]
         for topic in elsewhere:
             provincial.publish(topic, b"not for this county")
-        carried = [*region_topics_for(VILLAGE_A)[:3], region_topic(VILLAGE_A)]
+        # National, province, city, county, and a node inside the county.
+        carried = [*region_topics_for(VILLAGE_A)[:4], region_topic(VILLAGE_A)]
         for topic in carried:
             provincial.publish(topic, f"to {topic}".encode())
         await terminal.wait_for(carried[-1], f"to {carried[-1]}".encode())
@@ -765,7 +773,9 @@ def test_both_hashers_write_hashes_the_other_side_verifies(tmp_path: Path) -> No
         (f"{TERMINAL_A} {PASSWORDS[TERMINAL_A]} extra\n", "want `EBRID PASSWORD`"),
     ],
 )
-def test_credentials_tool_refuses_bad_listings(tmp_path: Path, listing: str, complaint: str) -> None:
+def test_credentials_tool_refuses_bad_listings(
+    tmp_path: Path, listing: str, complaint: str
+) -> None:
     terminals = tmp_path / "terminals.txt"
     terminals.write_text(listing, encoding="utf-8")
     result = subprocess.run(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import stat
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,12 +89,12 @@ def seal(command: pb.Command, *, signed_at: int = NOW,
     return seal_command(command, signer, signed_at=signed_at)
 
 
-def acks(outputs: list[object]) -> list[pb.Ack]:
+def acks(outputs: Sequence[object]) -> list[pb.Ack]:
     return [pb.Ack.FromString(o.payload) for o in outputs
             if isinstance(o, Uplink) and o.topic.endswith("/ack")]
 
 
-def states(outputs: list[object]) -> list[tuple[str, str]]:
+def states(outputs: Sequence[object]) -> list[tuple[str, str]]:
     return [(pb.AckState.Name(a.state), a.reason) for a in acks(outputs)]
 
 

@@ -1,0 +1,211 @@
+"""The reference terminal and a simulated fleet against the system Mosquitto on 127.0.0.1:1883.
+
+Every test uses its own random township of 舒城县 (codes 500-999 are not real ones), so runs do
+not see each other's commands or retained status, and it removes the sessions and retained
+messages it made. The timeouts only stop a broken run from hanging; nothing asserts a duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import gmqtt
+import pytest
+from gmqtt.mqtt.constants import MQTTv311
+
+from protocols.terminal import terminal_pb2 as pb
+from protocols.terminal.topics import terminal_topic
+from signing.signer import SoftwareSigner
+from signing.sm2 import SM2PrivateKey
+from simulators.fleet import Fleet
+from terminals.envelope import seal_command
+from terminals.mqtt_terminal import anchor_for_key, run_terminal
+
+pytestmark = pytest.mark.mosquitto
+
+HOST, PORT = "127.0.0.1", 1883
+BROKER = f"mqtt://{HOST}:{PORT}"
+KEY = SM2PrivateKey.generate()
+SN = "340000000001"
+SIGNER = SoftwareSigner(KEY, SN)
+ISSUER = "43415230000000103010101"
+GUARD = 30.0  # seconds before a hung run fails; never a measurement
+
+
+def _port_open() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((HOST, PORT)) == 0
+
+
+@pytest.fixture(scope="module")
+def broker() -> str:
+    if not _port_open() and shutil.which("mosquitto"):
+        subprocess.run(["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
+                       capture_output=True, timeout=10, check=False)
+        for _ in range(50):  # up to 5 s for the daemon to listen
+            if _port_open():
+                break
+            time.sleep(0.1)
+    if not _port_open():
+        message = f"Mosquitto is not listening on {HOST}:{PORT} and could not be started"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message + ": the MQTT terminal path is NOT tested")
+    return BROKER
+
+
+def township_ebrids(count: int) -> tuple[str, list[str]]:
+    """A fresh township code and ``count`` terminal EBRIDs in it (villages 001..)."""
+    township = f"341523{500 + secrets.randbelow(500):03d}"
+    return township, [f"6{township}{n:03d}0314010401" for n in range(1, count + 1)]
+
+
+def township_topic(township: str) -> str:
+    return f"ebc/v1/region/34/15/23/{township[6:9]}"
+
+
+def broadcast(command_id: str, township: str) -> bytes:
+    command = pb.Command(
+        command_id=command_id, issuer_ebrid=ISSUER, issued_unix=int(time.time()),
+        start=pb.BroadcastStart(
+            ebmid=ISSUER + "202506010001", alert_id=f"alert-{command_id}", drill=True, tts=True,
+            event_type="11B03", regions=[township.ljust(12, "0")],
+            texts=[pb.Text(language="zho", title="暴雨预警", body="请注意防范。")],
+        ),
+    )
+    return seal_command(command, SIGNER, signed_at=int(time.time()))
+
+
+class Listener:
+    """The platform's side, as far as the tests need it: acks and status by terminal."""
+
+    def __init__(self) -> None:
+        self.acks: list[pb.Ack] = []
+        self.status: dict[str, pb.Status] = {}
+        self._changed = asyncio.Event()
+        self._subscribed = asyncio.Event()
+        self.client = gmqtt.Client(f"ebc-test-{secrets.token_hex(6)}", clean_session=True)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *_: self._subscribed.set()
+
+    async def start(self, ebrids: Iterable[str]) -> None:
+        await self.client.connect(HOST, PORT, version=MQTTv311)
+        self.client.subscribe([gmqtt.Subscription(terminal_topic(e, kind), qos=1)
+                               for e in ebrids for kind in ("ack", "status")])
+        await asyncio.wait_for(self._subscribed.wait(), GUARD)
+
+    def _on_message(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
+        if topic.endswith("/ack"):
+            self.acks.append(pb.Ack.FromString(payload))
+        elif payload:
+            status = pb.Status.FromString(payload)
+            self.status[status.terminal_ebrid] = status
+        self._changed.set()
+        return 0
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        async with asyncio.timeout(GUARD):
+            while not predicate():
+                self._changed.clear()  # nothing arrives between the check and here
+                await self._changed.wait()
+
+    def states(self, command_id: str, ebrid: str) -> list[str]:
+        return [pb.AckState.Name(a.state) for a in self.acks
+                if a.command_id == command_id and a.terminal_ebrid == ebrid]
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1)
+
+
+@pytest.fixture
+async def listener(broker: str) -> AsyncIterator[Listener]:
+    made = Listener()
+    yield made
+    await made.client.disconnect()
+
+
+async def forget(ebrids: Iterable[str]) -> None:
+    """Remove what the test left on the broker: retained status and persistent sessions."""
+    for ebrid in ebrids:
+        client = gmqtt.Client(ebrid, clean_session=True)  # a clean login ends the old session
+        await client.connect(HOST, PORT, version=MQTTv311)
+        client.publish(terminal_topic(ebrid, "status"), b"", qos=1, retain=True)
+        await client.disconnect()
+
+
+PLAYED = ["ACK_VERIFIED", "ACK_PLAYING", "ACK_PLAYED"]
+
+
+async def test_reference_terminal_acks_a_region_broadcast(listener: Listener) -> None:
+    township, (ebrid,) = township_ebrids(1)
+    await listener.start([ebrid])
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_terminal(
+        BROKER, ebrid, anchor_for_key(KEY.public_key(), SN), username=ebrid, password=None,
+        heartbeat_seconds=60, stop=stop))
+    try:
+        # Online is published after the subscription: seeing it means the terminal listens.
+        await listener.until(lambda: ebrid in listener.status and listener.status[ebrid].online)
+        listener.publish(township_topic(township), broadcast("it-1", township))
+        await listener.until(lambda: listener.states("it-1", ebrid) == PLAYED)
+
+        forged = pb.SignedCommand.FromString(broadcast("it-2", township))
+        forged.signature_block = forged.signature_block[:-1] + b"\x00"
+        listener.publish(terminal_topic(ebrid, "cmd"), forged.SerializeToString())
+        await listener.until(lambda: listener.states("it-2", ebrid) == ["ACK_REJECTED"])
+        assert [a.reason for a in listener.acks if a.command_id == "it-2"] == ["forged"]
+    finally:
+        stop.set()
+        agent = await asyncio.wait_for(task, GUARD)
+        try:
+            await listener.until(lambda: not listener.status[ebrid].online)
+        finally:
+            await forget([ebrid])
+    played = next(a for a in listener.acks if a.state == pb.ACK_PLAYED)
+    assert (played.alert_id, played.ebmid) == ("alert-it-1", ISSUER + "202506010001")
+    assert agent.counters.verified == 1 and agent.counters.rejected["forged"] == 1
+
+
+async def test_fleet_of_twenty_all_ack_one_region_publish(listener: Listener) -> None:
+    township, ebrids = township_ebrids(20)
+    await listener.start(ebrids)
+    fleet = Fleet(BROKER, [(e, e, "") for e in ebrids], anchor_for_key(KEY.public_key(), SN))
+    await asyncio.wait_for(fleet.start(), GUARD)
+    try:
+        assert sorted(fleet.online()) == ebrids
+        listener.publish(township_topic(township), broadcast("fleet-1", township))
+        await listener.until(lambda: all(listener.states("fleet-1", e) == PLAYED for e in ebrids))
+    finally:
+        await fleet.stop()
+        await forget(ebrids)
+    assert fleet.received == 20 and fleet.acks["played"] == 20
+    assert fleet.verification is not None and fleet.verification.verifications == 1
+
+
+async def test_offline_terminal_catches_up_from_its_session(listener: Listener) -> None:
+    township, ebrids = township_ebrids(3)
+    away = ebrids[0]
+    await listener.start(ebrids)
+    fleet = Fleet(BROKER, [(e, e, "") for e in ebrids], anchor_for_key(KEY.public_key(), SN),
+                  offline={away})
+    await asyncio.wait_for(fleet.start(), GUARD)
+    try:
+        assert sorted(fleet.online()) == ebrids[1:]
+        listener.publish(township_topic(township), broadcast("catch-1", township))
+        await listener.until(lambda: all(listener.states("catch-1", e) == PLAYED
+                                         for e in ebrids[1:]))
+        assert listener.states("catch-1", away) == []
+        await asyncio.wait_for(fleet.bring_online([away]), GUARD)
+        await listener.until(lambda: listener.states("catch-1", away) == PLAYED)
+    finally:
+        await fleet.stop()
+        await forget(ebrids)
