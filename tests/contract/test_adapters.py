@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -22,9 +23,9 @@ from adapters.base import (
     Outcome,
     SendReport,
     Transmission,
+    adapter_class,
     default_registry,
 )
-from adapters.fake import FakeAdapter
 from protocols.codes import CertSN
 from signing.signer import SoftwareSigner
 from signing.sm2 import SM2PrivateKey
@@ -100,7 +101,7 @@ async def harness(bearer: str, tmp_path: Path) -> AsyncIterator[Harness]:
     adapter = default_registry().create(
         bearer=bearer,
         ebrid="43415230000000399010201",
-        config=dict(CONFIGS[bearer]),
+        config=example_config(bearer, tmp_path),
         context=context,
     )
     assert isinstance(adapter, Adapter)
@@ -127,8 +128,9 @@ async def test_cancel_reports_every_target(harness: Harness) -> None:
 
 
 async def test_transport_down_is_an_outcome_not_an_exception(harness: Harness) -> None:
+    """Adapters whose transport is not the broker link expose a ``down`` switch to simulate it."""
     harness.broker.up = False
-    if isinstance(harness.adapter, FakeAdapter):
+    if hasattr(harness.adapter, "down"):
         harness.adapter.down = True
     outcomes = _per_target(await harness.adapter.send(transmission()))
     assert Outcome.DELIVERED not in outcomes.values()
