@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Write the Mosquitto password file for EBC: the dispatcher account and one account per terminal.
 
+    # the whole fleet at once (FILE is authoritative)
     python deploy/mosquitto/credentials.py --out /etc/mosquitto/ebc \\
-        --dispatcher-password-file /root/dispatcher.secret --terminals terminals.txt \\
-        --owner mosquitto
+        --dispatcher-password-file /root/dispatcher.secret --terminals terminals.txt
+    # later: add or re-key some terminals, revoke one, keep every other hash as it is
+    python deploy/mosquitto/credentials.py --out /etc/mosquitto/ebc --merge \\
+        --terminals new.txt --remove 63415231000020314010401
     systemctl reload mosquitto          # SIGHUP: the broker rereads the file
 
 FILE holds one terminal a line: `EBRID PASSWORD` (23-digit EBRID, the terminal's MQTT
 username; `#` comments and blank lines are skipped). `--accounts FILE2` adds other service
 accounts the same way, `NAME PASSWORD` (a county bridge on a provincial broker, for instance).
+With --merge the existing DIR/passwd is the starting point, so plain-text passwords are needed
+only for the accounts being changed and the listings can be shredded afterwards.
 
 The result is DIR/passwd in the `$7$` (PBKDF2-SHA512) format of Mosquitto 2, replaced
-atomically so a reload never reads a half-written file. `--hasher mosquitto_passwd` lets the
-Mosquitto tool do the hashing instead (`mosquitto_passwd -U` on a plain-text copy, one process
-for the whole fleet).
+atomically so a reload never reads a half-written file; owner and mode 0600 are kept from the
+file it replaces (or set with --owner). `--hasher mosquitto_passwd` lets the Mosquitto tool do
+the hashing instead (`mosquitto_passwd -U` on a plain-text copy, one process for all accounts).
 
 Standard library only: it runs on a broker host without the EBC package.
 """
@@ -119,24 +124,62 @@ def check_password(password: str, *, min_length: int, where: str) -> None:
         raise CredentialError(f"{where}: password contains whitespace")
 
 
-def build_accounts(
-    dispatcher_user: str,
-    dispatcher_password: str,
-    terminals: Iterable[tuple[str, str]],
-    others: Iterable[tuple[str, str]] = (),
-    *,
-    min_length: int = MIN_PASSWORD_LENGTH,
-) -> list[tuple[str, str]]:
-    """All accounts, dispatcher first; a name twice is refused (the broker would keep one)."""
-    check_account(dispatcher_user, where="--dispatcher-user")
-    check_password(dispatcher_password, min_length=min_length, where="dispatcher")
-    accounts = [(dispatcher_user, dispatcher_password), *others, *terminals]
+def unique(accounts: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The accounts, refusing a name given twice (the broker would silently keep one)."""
     seen: set[str] = set()
-    for name, _ in accounts:
+    result = []
+    for name, password in accounts:
         if name in seen:
             raise CredentialError(f"account {name} listed twice")
         seen.add(name)
-    return accounts
+        result.append((name, password))
+    return result
+
+
+def read_password_file(path: Path) -> dict[str, str]:
+    """name -> hash of an existing file, in file order."""
+    entries: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        name, sep, hashed = line.partition(":")
+        if not sep or not hashed.startswith("$"):
+            raise CredentialError(f"{path}:{number}: not a `name:$hash` line")
+        entries[name] = hashed
+    return entries
+
+
+def hash_accounts(
+    accounts: list[tuple[str, str]], *, directory: Path, iterations: int, hasher: str
+) -> dict[str, str]:
+    if hasher == "python":
+        return {name: hash_password(pw, iterations=iterations) for name, pw in accounts}
+    if hasher != "mosquitto_passwd":
+        raise CredentialError(f"unknown hasher {hasher!r}")
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        raise CredentialError("mosquitto_passwd not found; use --hasher python")
+    if not accounts:
+        return {}
+    plain = _staged(directory)
+    try:
+        # -U hashes a whole plain-text file in place: one process, where -b per account
+        # would rewrite the file once per terminal.
+        plain.write_text("".join(f"{name}:{pw}\n" for name, pw in accounts), encoding="utf-8")
+        result = subprocess.run(
+            [tool, "-U", str(plain)], capture_output=True, text=True, timeout=600, check=False
+        )
+        if result.returncode != 0:
+            raise CredentialError(f"mosquitto_passwd -U failed: {result.stderr.strip()}")
+        hashed = read_password_file(plain)
+    finally:
+        plain.unlink(missing_ok=True)
+    if list(hashed) != [name for name, _ in accounts]:
+        raise CredentialError("mosquitto_passwd -U left missing or reordered lines")
+    if not all(value.startswith("$7$") for value in hashed.values()):
+        raise CredentialError("mosquitto_passwd -U left unhashed lines")
+    return hashed
 
 
 def _staged(directory: Path) -> Path:
@@ -146,66 +189,50 @@ def _staged(directory: Path) -> Path:
     return Path(name)
 
 
-def write_password_file(
-    out: Path,
-    accounts: list[tuple[str, str]],
-    *,
-    iterations: int = DEFAULT_ITERATIONS,
-    hasher: str = "python",
-    owner: str | None = None,
-) -> Path:
-    """Write out/passwd (mode 0600, owned by `owner` when given) in one atomic rename."""
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / PASSWORD_FILE
-    staged = _staged(out)
+def _owner_ids(owner: str | None, target: Path) -> tuple[int, int] | None:
+    if owner is not None:
+        try:
+            entry = pwd.getpwnam(owner)
+        except KeyError as exc:
+            raise CredentialError(f"no such user {owner!r}") from exc
+        return entry.pw_uid, entry.pw_gid
+    if target.exists():
+        # The broker, running as its own user, must still read the file after a rotation.
+        stat = target.stat()
+        return stat.st_uid, stat.st_gid
+    return None
+
+
+def write_password_file(target: Path, entries: dict[str, str], *, owner: str | None) -> None:
+    """Replace `target` in one rename: a reload sees the old file or the new one."""
+    ids = _owner_ids(owner, target)
+    staged = _staged(target.parent)
     try:
-        if hasher == "python":
-            lines = [f"{user}:{hash_password(pw, iterations=iterations)}" for user, pw in accounts]
-            staged.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-        elif hasher == "mosquitto_passwd":
-            _hash_with_mosquitto_passwd(staged, accounts)
-        else:
-            raise CredentialError(f"unknown hasher {hasher!r}")
-        if owner is not None:
-            try:
-                entry = pwd.getpwnam(owner)
-            except KeyError as exc:
-                raise CredentialError(f"no such user {owner!r}") from exc
-            os.chown(staged, entry.pw_uid, entry.pw_gid)
+        staged.write_text("".join(f"{n}:{h}\n" for n, h in entries.items()), encoding="utf-8")
+        if ids is not None and ids != (os.geteuid(), os.getegid()):
+            os.chown(staged, *ids)
         os.replace(staged, target)
     finally:
         staged.unlink(missing_ok=True)
-    return target
-
-
-def _hash_with_mosquitto_passwd(staged: Path, accounts: list[tuple[str, str]]) -> None:
-    tool = shutil.which("mosquitto_passwd")
-    if tool is None:
-        raise CredentialError("mosquitto_passwd not found; use --hasher python")
-    # -U hashes a whole plain-text file in place: one process, where -b per account would
-    # rewrite the file once per terminal.
-    staged.write_text("".join(f"{user}:{pw}\n" for user, pw in accounts), encoding="utf-8")
-    result = subprocess.run(
-        [tool, "-U", str(staged)], capture_output=True, text=True, timeout=600, check=False
-    )
-    if result.returncode != 0:
-        raise CredentialError(f"mosquitto_passwd -U failed: {result.stderr.strip()}")
-    written = staged.read_text(encoding="utf-8").splitlines()
-    if len(written) != len(accounts) or not all(":$7$" in line for line in written):
-        raise CredentialError("mosquitto_passwd -U left unhashed or missing lines")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for the passwd file")
-    parser.add_argument("--terminals", type=Path, required=True, help="`EBRID PASSWORD` lines")
+    parser.add_argument("--terminals", type=Path, help="`EBRID PASSWORD` lines")
     parser.add_argument("--accounts", type=Path, help="other accounts: `NAME PASSWORD` lines")
-    secret = parser.add_mutually_exclusive_group(required=True)
+    secret = parser.add_mutually_exclusive_group()
     secret.add_argument(
         "--dispatcher-password", help="visible in the process list; prefer the -file option"
     )
     secret.add_argument("--dispatcher-password-file", type=Path, help="first line is the password")
     parser.add_argument("--dispatcher-user", default=DISPATCHER_USER)
+    parser.add_argument(
+        "--merge", action="store_true", help="start from the existing file instead of nothing"
+    )
+    parser.add_argument(
+        "--remove", action="append", default=[], metavar="NAME", help="drop an account (repeat)"
+    )
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
     parser.add_argument("--hasher", choices=["python", "mosquitto_passwd"], default="python")
     parser.add_argument("--min-length", type=int, default=MIN_PASSWORD_LENGTH)
@@ -213,30 +240,51 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
+        if args.iterations < 1:
+            raise CredentialError("--iterations must be at least 1")
+        if not args.merge and args.terminals is None:
+            raise CredentialError("--terminals is required (or --merge to edit the existing file)")
+        check_account(args.dispatcher_user, where="--dispatcher-user")
+        changes: list[tuple[str, str]] = []
+        dispatcher_password = args.dispatcher_password
         if args.dispatcher_password_file is not None:
             lines = args.dispatcher_password_file.read_text(encoding="utf-8").splitlines()
             dispatcher_password = lines[0].strip() if lines else ""
-        else:
-            dispatcher_password = args.dispatcher_password
-        if args.iterations < 1:
-            raise CredentialError("--iterations must be at least 1")
-        terminals = read_terminals(args.terminals, min_length=args.min_length)
-        others = (
-            []
-            if args.accounts is None
-            else read_accounts(args.accounts, min_length=args.min_length)
+        if dispatcher_password is not None:
+            check_password(dispatcher_password, min_length=args.min_length, where="dispatcher")
+            changes.append((args.dispatcher_user, dispatcher_password))
+        if args.accounts is not None:
+            changes += read_accounts(args.accounts, min_length=args.min_length)
+        if args.terminals is not None:
+            changes += read_terminals(args.terminals, min_length=args.min_length)
+        changes = unique(changes)
+        removed = set(args.remove)
+        if clash := removed & {name for name, _ in changes}:
+            raise CredentialError(f"both set and removed: {', '.join(sorted(clash))}")
+
+        args.out.mkdir(parents=True, exist_ok=True)
+        target = args.out / PASSWORD_FILE
+        entries = read_password_file(target) if args.merge and target.exists() else {}
+        if missing := removed - set(entries):
+            raise CredentialError(f"no account to remove: {', '.join(sorted(missing))}")
+        for name in removed:
+            del entries[name]
+        entries.update(
+            hash_accounts(
+                changes, directory=args.out, iterations=args.iterations, hasher=args.hasher
+            )
         )
-        accounts = build_accounts(
-            args.dispatcher_user, dispatcher_password, terminals, others, min_length=args.min_length
-        )
-        target = write_password_file(
-            args.out, accounts, iterations=args.iterations, hasher=args.hasher, owner=args.owner
-        )
+        if args.dispatcher_user not in entries:
+            raise CredentialError(
+                f"no {args.dispatcher_user} account: give --dispatcher-password(-file)"
+            )
+        # The dispatcher first, the way an operator reads the file.
+        entries = {args.dispatcher_user: entries.pop(args.dispatcher_user), **entries}
+        write_password_file(target, entries, owner=args.owner)
     except (CredentialError, OSError) as exc:
         print(f"credentials: {exc}", file=sys.stderr)
         return 2
-    extra = f", {len(others)} other account(s)" if others else ""
-    print(f"wrote {target}: {args.dispatcher_user}{extra} and {len(terminals)} terminal(s)")
+    print(f"wrote {target}: {len(entries)} account(s); {len(changes)} set, {len(removed)} removed")
     return 0
 
 

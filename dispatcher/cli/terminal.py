@@ -42,6 +42,9 @@ def _settings(directory: Path, as_json: bool = False) -> Settings:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Their INFO lines are per connection and per migration step: noise at fleet scale.
+    for chatty in ("gmqtt", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def _until_interrupted(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:

@@ -2,22 +2,24 @@
 
     from tests.integration.mosquitto import start_mosquitto
 
-    broker = start_mosquitto(tmp_path, "allow_anonymous true\\n")
-    try:
-        ...connect to 127.0.0.1:broker.port (or broker.url)...
-        broker.restart()          # same port, same files: persistent sessions survive
-    finally:
-        broker.stop()
+    with start_mosquitto(tmp_path, "allow_anonymous true\npersistence true\n") as broker:
+        ...connect to 127.0.0.1:broker.port (or broker.url, mqtt://127.0.0.1:PORT)...
+        broker.restart()              # SIGTERM, start again: same port, same files
+        broker.restart(crash=True)    # SIGKILL instead: only what was autosaved survives
+        broker.reload()               # SIGHUP: reread password and ACL files
+    # leaving the block stops it; without `with`, call broker.stop()
 
 `config_text` is the broker configuration without the main listener: the helper writes
 `listener <port> 127.0.0.1` first, so listener options in the text (`protocol`,
 `use_username_as_clientid`, ...) apply to it. A second listener in the text needs its own
-port (`free_port()`). Mosquitto runs with the temp directory as its working directory, so a
-relative `persistence_location` or a forgotten one lands there. Its log is `mosquitto.log`
-there and is quoted when the broker fails to start.
+port (`free_port()`). Each broker gets a fresh directory under tmp_path (`broker.directory`)
+and runs with it as working directory, so a relative `persistence_location`, or none, keeps
+the persistence file there. Its output goes to `mosquitto.log` there (`broker.log()`), which
+is quoted when the broker fails to start. Run as root, the helper adds `user root` unless the
+text has a `user` line, because the `mosquitto` user cannot read pytest's temp directories.
 
-Without a mosquitto binary (PATH, /usr/sbin, or EBC_MOSQUITTO_BIN) the test is skipped with
-the reason shown; under CI=true that is a failure instead, so CI cannot go green by skipping.
+Without a mosquitto binary (EBC_MOSQUITTO_BIN, PATH, /usr/sbin) the test is skipped with the
+reason shown; under CI=true that is a failure instead, so CI cannot go green by skipping.
 """
 
 from __future__ import annotations

@@ -60,10 +60,12 @@ VILLAGE_B = RegionCode("341523100002")
 # Loudspeaker terminals (0314, subtype 04) in two villages of county 341523.
 TERMINAL_A = "63415231000010314010401"
 TERMINAL_B = "63415231000020314010401"
+TERMINAL_C = "63415231000030314010401"  # never given to the brokers below
 PASSWORDS = {
     DISPATCHER: "dispatcher-Zq8vW3nT5xK2pL9m",
     TERMINAL_A: "terminal-a-Hc4rJ7sD2fG8kM1q",
     TERMINAL_B: "terminal-b-Yt6uP3wE9aS5dF2h",
+    TERMINAL_C: "terminal-c-Lm5nB8vC2xZ7kQ4w",
     BRIDGE: "bridge-341523-Nv7bX4cQ8zR1",
 }
 
@@ -79,30 +81,32 @@ def _credentials_module() -> ModuleType:
     return module
 
 
+def credentials_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the deploy tool the way an operator would."""
+    return subprocess.run(
+        [sys.executable, str(CREDENTIALS_CLI), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def listing(path: Path, names: Sequence[str]) -> Path:
+    path.write_text("".join(f"{name} {PASSWORDS[name]}\n" for name in names), encoding="utf-8")
+    return path
+
+
 def write_credentials(
     out: Path, terminals: Sequence[str], *, accounts: Sequence[str] = (), hasher: str = "python"
-) -> subprocess.CompletedProcess[str]:
-    """Run the deploy tool the way an operator would."""
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    listing = out / "terminals.txt"
-    listing.write_text("".join(f"{t} {PASSWORDS[t]}\n" for t in terminals), encoding="utf-8")
-    command = [
-        sys.executable,
-        str(CREDENTIALS_CLI),
-        "--out",
-        str(out),
-        "--dispatcher-password",
-        PASSWORDS[DISPATCHER],
-        "--terminals",
-        str(listing),
-        "--hasher",
-        hasher,
-    ]
+    args: list[str | Path] = ["--out", out, "--dispatcher-password", PASSWORDS[DISPATCHER]]
+    args += ["--terminals", listing(out / "terminals.txt", terminals), "--hasher", hasher]
     if accounts:
-        extra = out / "accounts.txt"
-        extra.write_text("".join(f"{a} {PASSWORDS[a]}\n" for a in accounts), encoding="utf-8")
-        command += ["--accounts", str(extra)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        args += ["--accounts", listing(out / "accounts.txt", accounts)]
+    result = credentials_cli(*args)
+    assert result.returncode == 0, result.stderr
 
 
 @dataclass(frozen=True)
@@ -241,8 +245,7 @@ def start_deploy_broker(
     secrets, data, include = root / "secrets", root / "data", root / "conf.d"
     for directory in (data, include):
         directory.mkdir(parents=True)
-    result = write_credentials(secrets, terminals, accounts=accounts)
-    assert result.returncode == 0, result.stderr
+    write_credentials(secrets, terminals, accounts=accounts)
     (secrets / "acl").write_text(
         (DEPLOY / "acl").read_text(encoding="utf-8") + acl_extra, encoding="utf-8"
     )
@@ -485,7 +488,7 @@ async def test_a_terminal_cannot_read_another_terminals_commands_or_uplinks(
         pytest.param(TERMINAL_A, "wrong-password-0123456789", id="wrong-password"),
         pytest.param(TERMINAL_A, PASSWORDS[TERMINAL_B], id="another-terminals-password"),
         pytest.param(DISPATCHER, PASSWORDS[TERMINAL_A], id="dispatcher-with-terminal-password"),
-        pytest.param("63415231000030314010401", PASSWORDS[TERMINAL_A], id="unknown-terminal"),
+        pytest.param(TERMINAL_C, PASSWORDS[TERMINAL_C], id="unknown-terminal"),
         pytest.param(TERMINAL_A, "", id="empty-password"),
         pytest.param(None, None, id="anonymous"),
     ],
@@ -511,7 +514,8 @@ async def test_revoked_terminal_is_disconnected_on_reload_and_refused(
     kept = await mqtt(TERMINAL_A, client_id=TERMINAL_A)
     revoked = await mqtt(TERMINAL_B, client_id=TERMINAL_B)
 
-    result = write_credentials(broker.secrets, [TERMINAL_A])
+    # Revocation as an operator does it: every other hash stays as it is.
+    result = credentials_cli("--out", broker.secrets, "--merge", "--remove", TERMINAL_B)
     assert result.returncode == 0, result.stderr
     broker.proc.reload()
 
@@ -677,6 +681,7 @@ def bridge_config(remote_port: int, certs: Certs) -> str:
 async def test_bridge_brings_the_county_subtree_in_and_uplinks_out(
     tmp_path: Path, certs: Certs
 ) -> None:
+    """Two deploy brokers; the county one has the plain deploy ACL, with no bridge entry."""
     province = start_deploy_broker(
         tmp_path / "province",
         certs,
@@ -684,12 +689,18 @@ async def test_bridge_brings_the_county_subtree_in_and_uplinks_out(
         accounts=[BRIDGE],
         acl_extra=provincial_acl_lines(),
     )
-    county = start_deploy_broker(
-        tmp_path / "county",
-        certs,
-        terminals=[TERMINAL_A],
-        include_files={"bridge.conf": bridge_config(province.tls_port, certs)},
-    )
+    with province.proc:
+        county = start_deploy_broker(
+            tmp_path / "county",
+            certs,
+            terminals=[TERMINAL_A],
+            include_files={"bridge.conf": bridge_config(province.tls_port, certs)},
+        )
+        with county.proc:
+            await check_bridge(province, county)
+
+
+async def check_bridge(province: Broker, county: Broker) -> None:
     peers: list[Peer] = []
 
     async def connect(broker: Broker, username: str, client_id: str) -> Peer:
@@ -708,8 +719,8 @@ async def test_bridge_brings_the_county_subtree_in_and_uplinks_out(
         # The bridge connects and subscribes on its own schedule: probe until it carries.
         county_topic = region_topic(RegionCode("341523000000"))
         for attempt in range(50):
-            provincial.publish(county_topic, b"probe %d" % attempt)
             probe = b"probe %d" % attempt
+            provincial.publish(county_topic, probe)
             try:
                 await asyncio.wait_for(terminal.wait_for(county_topic, probe), 0.2)
             except TimeoutError:
@@ -719,13 +730,10 @@ async def test_bridge_brings_the_county_subtree_in_and_uplinks_out(
             raise AssertionError(f"bridge never carried a downlink:\n{county.proc.log()[-2000:]}")
         terminal.received.clear()
 
-        elsewhere = [
-            region_topic(RegionCode("341524000000")),
-            region_topic(RegionCode("341600000000")),
-        ]
-        for topic in elsewhere:
-            provincial.publish(topic, b"not for this county")
-        # National, province, city, county, and a node inside the county.
+        # Another county and another city of the province: not this bridge's business.
+        for code in ("341524000000", "341600000000"):
+            provincial.publish(region_topic(RegionCode(code)), b"not for this county")
+        # National, province, city, county, and a node inside the county: all carried.
         carried = [*region_topics_for(VILLAGE_A)[:4], region_topic(VILLAGE_A)]
         for topic in carried:
             provincial.publish(topic, f"to {topic}".encode())
@@ -740,8 +748,6 @@ async def test_bridge_brings_the_county_subtree_in_and_uplinks_out(
     finally:
         for peer in peers:
             await peer.close()
-        county.proc.stop()
-        province.proc.stop()
 
 
 # ------------------------------------------------------------------ the credentials tool
@@ -753,8 +759,7 @@ def test_both_hashers_write_hashes_the_other_side_verifies(tmp_path: Path) -> No
         if hasher == "mosquitto_passwd" and shutil.which("mosquitto_passwd") is None:
             continue
         out = tmp_path / hasher
-        result = write_credentials(out, [TERMINAL_A, TERMINAL_B], hasher=hasher)
-        assert result.returncode == 0, result.stderr
+        write_credentials(out, [TERMINAL_A, TERMINAL_B], hasher=hasher)
         lines = (out / "passwd").read_text(encoding="utf-8").splitlines()
         assert (out / "passwd").stat().st_mode & 0o777 == 0o600
         users = dict(line.split(":", 1) for line in lines)
@@ -765,7 +770,7 @@ def test_both_hashers_write_hashes_the_other_side_verifies(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("listing", "complaint"),
+    ("text", "complaint"),
     [
         ("1234 long-enough-password-123\n", "not a 23-digit EBRID"),
         (f"{TERMINAL_A} short\n", "shorter than"),
@@ -773,27 +778,32 @@ def test_both_hashers_write_hashes_the_other_side_verifies(tmp_path: Path) -> No
         (f"{TERMINAL_A} {PASSWORDS[TERMINAL_A]} extra\n", "want `EBRID PASSWORD`"),
     ],
 )
-def test_credentials_tool_refuses_bad_listings(
-    tmp_path: Path, listing: str, complaint: str
-) -> None:
+def test_credentials_tool_refuses_bad_listings(tmp_path: Path, text: str, complaint: str) -> None:
     terminals = tmp_path / "terminals.txt"
-    terminals.write_text(listing, encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(CREDENTIALS_CLI),
-            "--out",
-            str(tmp_path / "out"),
-            "--dispatcher-password",
-            PASSWORDS[DISPATCHER],
-            "--terminals",
-            str(terminals),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    terminals.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = credentials_cli(
+        "--out", out, "--dispatcher-password", PASSWORDS[DISPATCHER], "--terminals", terminals
     )
     assert result.returncode == 2
     assert complaint in result.stderr
-    assert not (tmp_path / "out" / "passwd").exists()
+    assert not (out / "passwd").exists()
+
+
+def test_merge_keeps_other_hashes_and_preserves_the_file(tmp_path: Path) -> None:
+    write_credentials(tmp_path, [TERMINAL_A, TERMINAL_B])
+    before = (tmp_path / "passwd").read_text(encoding="utf-8").splitlines()
+    added = listing(tmp_path / "new.txt", [TERMINAL_C])
+
+    result = credentials_cli(
+        "--out", tmp_path, "--merge", "--terminals", added, "--remove", TERMINAL_B
+    )
+    assert result.returncode == 0, result.stderr
+
+    after = (tmp_path / "passwd").read_text(encoding="utf-8").splitlines()
+    assert after[:2] == before[:2]  # the dispatcher and A, byte for byte
+    assert [line.split(":")[0] for line in after] == [DISPATCHER, TERMINAL_A, TERMINAL_C]
+    assert (tmp_path / "passwd").stat().st_mode & 0o777 == 0o600
+    refused = credentials_cli("--out", tmp_path, "--merge", "--remove", TERMINAL_B)
+    assert refused.returncode == 2
+    assert "no account to remove" in refused.stderr
