@@ -50,8 +50,10 @@ class Reader:
 
 def digits_field(value: str, count: int, field: str) -> bytes:
     """``value`` as ``count`` BCD digits, or BadField saying what is wrong with it."""
-    if not isinstance(value, str) or len(value) != count or not (
-        value.isascii() and value.isdigit()
+    if (
+        not isinstance(value, str)
+        or len(value) != count
+        or not (value.isascii() and value.isdigit())
     ):
         raise BadField(f"{field} must be {count} decimal digits, got {value!r}")
     return pack_bcd(value)

@@ -1,0 +1,101 @@
+"""The analogue FM bearer (GY/T 390): signed packets, carried on RDS as an ODA.
+
+Pure: bytes and text in and out. Signing and verification come in as callables, so this
+package never imports ``signing``. Layout and choices: docs/fm-rds.md.
+"""
+
+from protocols.fm.addressing import addresses, is_region_code, region_code
+from protocols.fm.bodies import (
+    Action,
+    Body,
+    CertificateEntry,
+    Certificates,
+    Emergency,
+    PacketType,
+    Revocations,
+    StatusQuery,
+    Text,
+    TimeSync,
+    split_text,
+)
+from protocols.fm.crc import crc32_mpeg2
+from protocols.fm.errors import (
+    BadBcd,
+    BadCrc,
+    BadField,
+    BadLine,
+    BadSignature,
+    FmFormatError,
+    MissingSegment,
+    Truncated,
+    UnknownType,
+)
+from protocols.fm.packet import (
+    MAX_CODES,
+    Packet,
+    Sealer,
+    SignatureFields,
+    SignedPacket,
+    Verifier,
+    body_budget,
+    decode_packet,
+    encode_packet,
+    seal_with,
+    signed_message,
+)
+from protocols.fm.rds import (
+    AIR_GROUPS_PER_SECOND,
+    DEFAULT_AID,
+    DEFAULT_GROUP,
+    Group,
+    LineDecoder,
+    RdsProfile,
+    Reassembler,
+    decode_lines,
+)
+
+__all__ = [
+    "AIR_GROUPS_PER_SECOND",
+    "DEFAULT_AID",
+    "DEFAULT_GROUP",
+    "MAX_CODES",
+    "Action",
+    "BadBcd",
+    "BadCrc",
+    "BadField",
+    "BadLine",
+    "BadSignature",
+    "Body",
+    "CertificateEntry",
+    "Certificates",
+    "Emergency",
+    "FmFormatError",
+    "Group",
+    "LineDecoder",
+    "MissingSegment",
+    "Packet",
+    "PacketType",
+    "RdsProfile",
+    "Reassembler",
+    "Revocations",
+    "Sealer",
+    "SignatureFields",
+    "SignedPacket",
+    "StatusQuery",
+    "Text",
+    "TimeSync",
+    "Truncated",
+    "UnknownType",
+    "Verifier",
+    "addresses",
+    "body_budget",
+    "crc32_mpeg2",
+    "decode_lines",
+    "decode_packet",
+    "encode_packet",
+    "is_region_code",
+    "region_code",
+    "seal_with",
+    "signed_message",
+    "split_text",
+]
