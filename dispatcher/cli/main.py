@@ -32,6 +32,7 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.platform", "register", None),
     ("dispatcher.cli.demo", "register", None),
     ("dispatcher.cli.terminal", "register", None),
+    ("dispatcher.cli.receiver", "register", None),
 ]
 
 for module_name, attribute, sub_name in _AREAS:

@@ -17,12 +17,13 @@ issuing agency's name, and auxiliary data. Section body (layout unconfirmed):
 
 0xF0 carries the platform's alert id (UTF-8) for terminals to echo in acks; 0xF1 the alert id
 of the cancel that ended this EBM. Content too long for one section continues in further
-sections of the same table, each repeating EBM_id.
+sections of the same table, each repeating EBM_id; a text too long for one section continues
+in blocks of the same language with an empty title, which ``merge_content`` joins again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from protocols.ts.errors import BadField, BadText
 from protocols.ts.fields import (
@@ -65,15 +66,21 @@ class LanguageText:
             _encode(text, self.charset, what)
             for text, what in ((self.title, "title"), (self.body, "body"), (self.agency, "agency"))
         )
-        for what, data, top in (("title", title, 0xFF), ("body", body, 0xFFFF),
-                                ("agency name", agency, 0xFF)):
+        for what, data, top in (
+            ("title", title, 0xFF),
+            ("body", body, 0xFFFF),
+            ("agency name", agency, 0xFF),
+        ):
             if len(data) > top:
                 raise BadField(f"{self.language} {what} is {len(data)} bytes; at most {top}")
         return (
             encode_ascii(self.language, 3, "ISO_639_language_code")
-            + bytes([CHARSETS[self.charset], len(title)]) + title
-            + len(body).to_bytes(2, "big") + body
-            + bytes([len(agency)]) + agency
+            + bytes([CHARSETS[self.charset], len(title)])
+            + title
+            + len(body).to_bytes(2, "big")
+            + body
+            + bytes([len(agency)])
+            + agency
         )
 
     @classmethod
@@ -133,10 +140,35 @@ def _decode(data: bytes, charset: str, what: str) -> str:
         raise BadText(f"{what} is not valid {charset}: {exc.reason}") from exc
 
 
+def _split_text(text: LanguageText) -> list[LanguageText]:
+    """``text`` as blocks that each fit a section: the first keeps title and agency, the rest
+    carry the body onwards. Cut between characters, never inside a multi-byte one."""
+    if len(text.to_bytes()) <= _ROOM - 1:
+        return [text]
+    parts: list[LanguageText] = []
+    current = replace(text, body="")
+    rest = text.body
+    while rest:  # every pass moves at least one character into a part
+        low, high = 1, len(rest)
+        while low < high:  # the longest prefix that still fits
+            mid = (low + high + 1) // 2
+            if len(replace(current, body=rest[:mid]).to_bytes()) <= _ROOM - 1:
+                low = mid
+            else:
+                high = mid - 1
+        part = replace(current, body=rest[:low])
+        if len(part.to_bytes()) > _ROOM - 1:
+            raise BadField(f"{text.language} title and agency alone do not fit one section")
+        parts.append(part)
+        rest = rest[low:]
+        current = replace(text, title="", agency="", body="")
+    return parts
+
+
 def encode_content(
     content: Content, *, version: int, sign: SignFn, extension: int = 0
 ) -> list[bytes]:
-    tagged = [(_LANG, t.to_bytes()) for t in content.texts]
+    tagged = [(_LANG, p.to_bytes()) for t in content.texts for p in _split_text(t)]
     tagged += [(_AUX, a.to_bytes()) for a in content.auxiliary]
     # The tag byte keeps languages apart from auxiliary items while packing; it is not sent
     # (packing with it counted is one byte per item conservative).
@@ -148,8 +180,9 @@ def encode_content(
         auxes = [g[1:] for g in group if g[0] == _AUX]
         if len(langs) > 255 or len(auxes) > 255:
             raise BadField("at most 255 languages and 255 auxiliary items per section")
-        bodies.append(head + bytes([len(langs)]) + b"".join(langs)
-                      + bytes([len(auxes)]) + b"".join(auxes))
+        bodies.append(
+            head + bytes([len(langs)]) + b"".join(langs) + bytes([len(auxes)]) + b"".join(auxes)
+        )
     return build_table(TABLE_ID, extension, version, bodies, sign)
 
 
@@ -165,11 +198,18 @@ def decode_content(section: Section) -> Content:
 
 
 def merge_content(parts: list[Content]) -> Content:
-    """The sections of one content table as one Content (same EBM_id throughout)."""
+    """The sections of one content table as one Content (same EBM_id throughout); a block
+    with an empty title continuing the previous block's language is joined onto it."""
     if not parts:
         raise BadField("no content sections to merge")
     ids = {p.ebm_id for p in parts}
     if len(ids) != 1:
         raise BadField(f"content sections name different EBMs: {sorted(ids)}")
-    return Content(parts[0].ebm_id, tuple(t for p in parts for t in p.texts),
-                   tuple(a for p in parts for a in p.auxiliary))
+    texts: list[LanguageText] = []
+    for text in (t for p in parts for t in p.texts):
+        last = texts[-1] if texts else None
+        if last and not text.title and not text.agency and last.language == text.language:
+            texts[-1] = replace(last, body=last.body + text.body)
+        else:
+            texts.append(text)
+    return Content(parts[0].ebm_id, tuple(texts), tuple(a for p in parts for a in p.auxiliary))

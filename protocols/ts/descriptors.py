@@ -7,6 +7,7 @@ ours is below and unconfirmed (docs/ts-signalling.md). Unknown tags survive as R
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -20,7 +21,15 @@ TAG_DTMB = 0x5A
 CABLE_MODULATIONS = {"16QAM": 1, "32QAM": 2, "64QAM": 3, "128QAM": 4, "256QAM": 5}
 FEC_OUTER = {"none": 1, "RS(204/188)": 2}
 FEC_INNER = {
-    "1/2": 1, "2/3": 2, "3/4": 3, "5/6": 4, "7/8": 5, "8/9": 6, "3/5": 7, "4/5": 8, "9/10": 9,
+    "1/2": 1,
+    "2/3": 2,
+    "3/4": 3,
+    "5/6": 4,
+    "7/8": 5,
+    "8/9": 6,
+    "3/5": 7,
+    "4/5": 8,
+    "9/10": 9,
     "none": 15,
 }
 POLARIZATIONS = {"H": 0, "V": 1, "L": 2, "R": 3}
@@ -200,7 +209,7 @@ class RawDescriptor:
 
 
 Descriptor = CableDelivery | SatelliteDelivery | DtmbDelivery | RawDescriptor
-_PARSERS = {
+_PARSERS: dict[int, Callable[[bytes], Descriptor]] = {
     TAG_CABLE: CableDelivery.parse,
     TAG_SATELLITE: SatelliteDelivery.parse,
     TAG_DTMB: DtmbDelivery.parse,

@@ -163,13 +163,25 @@ class EbmEntry:
         if loop.remaining % RESOURCE_CODE_BYTES:
             raise BadField(f"resource loop of {loop.remaining} bytes is not whole 12-byte codes")
         codes = tuple(
-            decode_digits(loop.take(RESOURCE_CODE_BYTES, "resource code"),
-                          RESOURCE_CODE_DIGITS, "resource code")
+            decode_digits(
+                loop.take(RESOURCE_CODE_BYTES, "resource code"),
+                RESOURCE_CODE_DIGITS,
+                "resource code",
+            )
             for _ in range(loop.remaining // RESOURCE_CODE_BYTES)
         )
         details = DetailsChannel.read(r)
-        return cls(ebm_id, ebm_type, class_level >> 4, class_level & 0x0F, codes, start, end,
-                   details, network)
+        return cls(
+            ebm_id,
+            ebm_type,
+            class_level >> 4,
+            class_level & 0x0F,
+            codes,
+            start,
+            end,
+            details,
+            network,
+        )
 
 
 @dataclass(frozen=True)
@@ -179,16 +191,17 @@ class Ebit:
 
 def _slices(entry: EbmEntry) -> list[bytes]:
     """The entry, or copies with slices of its resource list when it would not fit a section."""
-    whole = entry.to_bytes()
-    if len(whole) <= _ROOM:
-        return [whole]
-    fixed = len(whole) - RESOURCE_CODE_BYTES * len(entry.resource_codes)
+    fixed = len(replace(entry, resource_codes=()).to_bytes())
     per = (_ROOM - fixed) // RESOURCE_CODE_BYTES
     if per < 1:
         raise TooLong(f"EBM {entry.ebm_id}: its fixed fields alone exceed one section")
     codes = entry.resource_codes
-    return [replace(entry, resource_codes=codes[i : i + per]).to_bytes()
-            for i in range(0, len(codes), per)]
+    if len(codes) <= per:
+        return [entry.to_bytes()]
+    return [
+        replace(entry, resource_codes=codes[i : i + per]).to_bytes()
+        for i in range(0, len(codes), per)
+    ]
 
 
 def encode_ebit(ebit: Ebit, *, version: int, sign: SignFn, extension: int = 0) -> list[bytes]:

@@ -1,0 +1,150 @@
+"""Emergency broadcast signalling in MPEG-2 transport streams (cable, DTMB, DTH).
+
+Private sections for the index (0xFD), content (0xFE), certificate (0xFC) and terminal
+management (0xFB) tables, each ending in the GY/T 389 signature block and a CRC32, and the
+packetiser that carries them in 188-byte TS packets. Pure: signing and verification come in
+as callables (``SignFn``, ``VerifyFn``), so this package does not import signing/.
+Layouts and the choices left open by the standards: docs/ts-signalling.md.
+"""
+
+from protocols.ts.certificate import CertificateItem, Certificates, encode_certificates
+from protocols.ts.content import (
+    AUX_ALERT_ID,
+    AUX_CANCELLED_BY,
+    AUX_STREAM,
+    CHARSETS,
+    Auxiliary,
+    Content,
+    LanguageText,
+    encode_content,
+    merge_content,
+)
+from protocols.ts.descriptors import (
+    CableDelivery,
+    Descriptor,
+    DtmbDelivery,
+    RawDescriptor,
+    SatelliteDelivery,
+)
+from protocols.ts.ebit import (
+    DetailsChannel,
+    Ebit,
+    EbmClass,
+    EbmEntry,
+    ElementaryStream,
+    encode_ebit,
+    merge_entries,
+)
+from protocols.ts.errors import (
+    BadBcd,
+    BadCrc,
+    BadField,
+    BadMjd,
+    BadPacket,
+    BadSignature,
+    BadText,
+    CcGap,
+    TooLong,
+    Truncated,
+    TsError,
+    UnknownTable,
+)
+from protocols.ts.fields import decode_time, encode_time
+from protocols.ts.management import (
+    Addressed,
+    Clock,
+    DefaultVolume,
+    LockFrequency,
+    Management,
+    RawCommand,
+    ReturnPath,
+    ReturnPeriod,
+    SetResourceCode,
+    StatusQuery,
+    encode_management,
+)
+from protocols.ts.packets import (
+    DEFAULT_PID,
+    PACKET_BYTES,
+    Depacketiser,
+    Packetiser,
+    Reassembled,
+    split_packets,
+)
+from protocols.ts.section import (
+    Section,
+    SectionHeader,
+    SignatureInfo,
+    SignFn,
+    VerifyFn,
+    parse_section,
+)
+from protocols.ts.tables import TABLE_NAMES, Table, decode_section, decode_table
+
+__all__ = [
+    "AUX_ALERT_ID",
+    "AUX_CANCELLED_BY",
+    "AUX_STREAM",
+    "CHARSETS",
+    "DEFAULT_PID",
+    "PACKET_BYTES",
+    "TABLE_NAMES",
+    "Addressed",
+    "Auxiliary",
+    "BadBcd",
+    "BadCrc",
+    "BadField",
+    "BadMjd",
+    "BadPacket",
+    "BadSignature",
+    "BadText",
+    "CableDelivery",
+    "CcGap",
+    "CertificateItem",
+    "Certificates",
+    "Clock",
+    "Content",
+    "DefaultVolume",
+    "Depacketiser",
+    "Descriptor",
+    "DetailsChannel",
+    "DtmbDelivery",
+    "Ebit",
+    "EbmClass",
+    "EbmEntry",
+    "ElementaryStream",
+    "LanguageText",
+    "LockFrequency",
+    "Management",
+    "Packetiser",
+    "RawCommand",
+    "RawDescriptor",
+    "Reassembled",
+    "ReturnPath",
+    "ReturnPeriod",
+    "SatelliteDelivery",
+    "Section",
+    "SectionHeader",
+    "SetResourceCode",
+    "SignFn",
+    "SignatureInfo",
+    "StatusQuery",
+    "Table",
+    "TooLong",
+    "Truncated",
+    "TsError",
+    "UnknownTable",
+    "VerifyFn",
+    "decode_section",
+    "decode_table",
+    "decode_time",
+    "encode_certificates",
+    "encode_content",
+    "encode_ebit",
+    "encode_management",
+    "encode_time",
+    "merge_content",
+    "merge_entries",
+    "parse_section",
+    "split_packets",
+]
