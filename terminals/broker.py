@@ -14,6 +14,20 @@ from amqtt.broker import Broker
 log = logging.getLogger("ebc.broker")
 
 
+class _Broker(Broker):
+    """amqtt 0.12 with one fix: on connect it offers each client the retained messages of
+    every filter ANY client subscribed to, so every terminal got every other terminal's
+    retained status. Retained messages now go only to sessions subscribed to the filter."""
+
+    async def _publish_retained_messages_for_subscription(
+        self, subscription: tuple[str, int], session: Any
+    ) -> None:
+        subscribers = self._subscriptions.get(subscription[0], [])
+        if all(s.client_id != session.client_id for s, _ in subscribers):
+            return
+        await super()._publish_retained_messages_for_subscription(subscription, session)
+
+
 class EmbeddedBroker:
     def __init__(self, host: str = "127.0.0.1", port: int = 18830) -> None:
         self.host = host
@@ -39,7 +53,7 @@ class EmbeddedBroker:
         }
         for noisy in ("amqtt", "transitions"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-        self._broker = Broker(config)
+        self._broker = _Broker(config)
         await self._broker.start()
         log.info("embedded MQTT broker on %s", self.url)
 
