@@ -26,11 +26,15 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
+from google.protobuf.message import DecodeError
+
 from dispatcher.domain.regions import region_table
 from dispatcher.store import repo
 from dispatcher.store.db import Database
 from dispatcher.store.records import NewTerminal
 from protocols.codes import RegionCode, RegionLevel
+from protocols.terminal import terminal_pb2 as pb
+from signing.block import SignatureBlock
 from signing.errors import SignatureError
 from signing.freshness import check_fresh
 from signing.trust import TrustStore
@@ -58,7 +62,7 @@ class SharedVerification:
 
     One county publish hands every simulated terminal the same bytes, and SM2 verification
     (~0.6 ms each, practical-notes.md) would otherwise cap one process near 1.4k terminals a
-    second. An outcome is keyed by the payload and the anchors' content, so a terminal whose
+    second. An outcome is keyed by the payload and the trust entry it names, so a terminal whose
     trust changed gets its own answer; freshness is checked on every call with its ``now``.
     """
 
@@ -71,13 +75,14 @@ class SharedVerification:
     def __call__(
         self, payload: bytes, anchors: TrustStore, *, now: int, window: int, future_skew: int
     ) -> VerifiedCommand:
-        key = hashlib.sha256(payload).digest() + _fingerprint(anchors)
+        key = hashlib.sha256(payload).digest() + _trust_key(payload, anchors)
         outcome = self._outcomes.get(key)
         if outcome is None:
             self.verifications += 1
             try:
-                outcome = open_command(payload, anchors, now=now, window=_NEVER_STALE,
-                                       future_skew=_NEVER_STALE)
+                outcome = open_command(
+                    payload, anchors, now=now, window=_NEVER_STALE, future_skew=_NEVER_STALE
+                )
             except CommandRejected as exc:
                 outcome = exc
             self._outcomes[key] = outcome
@@ -95,11 +100,14 @@ class SharedVerification:
         return outcome
 
 
-def _fingerprint(anchors: TrustStore) -> bytes:
-    parts = [type(anchors).__name__] + [
-        f"{e.cert_sn.value}:{e.public_key.point.hex()}:{e.revoked}" for e in anchors.entries()
-    ]
-    return hashlib.sha256("|".join(parts).encode()).digest()
+def _trust_key(payload: bytes, anchors: TrustStore) -> bytes:
+    """All that ``open_command`` reads from ``anchors`` for this payload: the entry it names."""
+    try:
+        block = SignatureBlock.from_bytes(pb.SignedCommand.FromString(payload).signature_block)
+        entry = anchors.get(block.cert_sn)
+    except (DecodeError, ValueError):  # unreadable, or an unknown serial: no entry to read
+        return b""
+    return entry.public_key.point + bytes([entry.revoked])
 
 
 class Fleet:
@@ -123,10 +131,17 @@ class Fleet:
             ebrid: TerminalConnection(
                 address,
                 # Its own store: certificate updates change one terminal, as in the field.
-                TerminalAgent(ebrid, copy.deepcopy(anchors), clock=lambda: int(time.time()),
-                              heartbeat_seconds=heartbeat_seconds, opener=opener,
-                              logger=logging.getLogger("ebc.fleet.agent")),
-                player, username=username, password=password,
+                TerminalAgent(
+                    ebrid,
+                    copy.deepcopy(anchors),
+                    clock=lambda: int(time.time()),
+                    heartbeat_seconds=heartbeat_seconds,
+                    opener=opener,
+                    logger=logging.getLogger("ebc.fleet.agent"),
+                ),
+                player,
+                username=username,
+                password=password,
                 logger=logging.getLogger("ebc.fleet.link"),
             )
             for ebrid, username, password in terminals
@@ -172,6 +187,10 @@ class Fleet:
         return sum((c.acks for c in self.connections.values()), Counter())
 
     @property
+    def acked(self) -> int:
+        return sum(self.acks.values())
+
+    @property
     def rejected(self) -> Counter[str]:
         return sum((c.agent.counters.rejected for c in self.connections.values()), Counter())
 
@@ -194,8 +213,9 @@ class Fleet:
 # -- provisioning -------------------------------------------------------------------------
 
 
-def hash_password(password: str, *, salt: str | None = None,
-                  iterations: int = HASH_ITERATIONS) -> str:
+def hash_password(
+    password: str, *, salt: str | None = None, iterations: int = HASH_ITERATIONS
+) -> str:
     """Django's ``pbkdf2_sha256$iterations$salt$base64(hash)`` layout, readable by passlib."""
     salt = salt or secrets.token_urlsafe(12)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
@@ -230,8 +250,10 @@ def fleet_ebrids(region: str, count: int) -> list[str]:
         raise ValueError(f"region {region} has no townships in the NBS table")
     if not 0 < count <= 999 * len(towns):
         raise ValueError(f"count must be 1-{999 * len(towns)} for {len(towns)} townships")
-    return [f"6{towns[n % len(towns)].value[:9]}{n // len(towns) + 1:03d}{IP_LOUDSPEAKER}"
-            for n in range(count)]
+    return [
+        f"6{towns[n % len(towns)].value[:9]}{n // len(towns) + 1:03d}{IP_LOUDSPEAKER}"
+        for n in range(count)
+    ]
 
 
 async def provision_fleet(
@@ -256,20 +278,31 @@ async def provision_fleet(
     await db.start()
     try:
         async with db.session() as session:
-            stored = {t.ebrid: t.password_hash
-                      for t in await repo.list_terminals(session, region_prefix=prefix)}
+            stored = {
+                t.ebrid: t.password_hash
+                for t in await repo.list_terminals(session, region_prefix=prefix)
+            }
             fresh: list[NewTerminal] = []
             for ebrid in ebrids:
                 password = known.get(ebrid)
                 stored_hash = stored.get(ebrid)
-                if reset_passwords or not password or not stored_hash or not check_password(
-                        password, stored_hash):
+                if (
+                    reset_passwords
+                    or not password
+                    or not stored_hash
+                    or not check_password(password, stored_hash)
+                ):
                     password = known[ebrid] = secrets.token_urlsafe(16)
-                    fresh.append(NewTerminal(
-                        ebrid=ebrid, bearer=bearer, region=ebrid[1:13],
-                        name=f"simulated IP loudspeaker {ebrid[1:13]}", username=ebrid,
-                        password_hash=hash_password(password),
-                    ))
+                    fresh.append(
+                        NewTerminal(
+                            ebrid=ebrid,
+                            bearer=bearer,
+                            region=ebrid[1:13],
+                            name=f"simulated IP loudspeaker {ebrid[1:13]}",
+                            username=ebrid,
+                            password_hash=hash_password(password),
+                        )
+                    )
             await repo.upsert_terminals(session, terminals=fresh)
             await session.commit()
     finally:
@@ -295,8 +328,9 @@ def write_credentials(path: Path, region: str, passwords: dict[str, str]) -> Non
     document = {
         "version": 1,
         "region": region,
-        "terminals": [{"ebrid": e, "username": e, "password": p}
-                      for e, p in sorted(passwords.items())],
+        "terminals": [
+            {"ebrid": e, "username": e, "password": p} for e, p in sorted(passwords.items())
+        ],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600

@@ -123,6 +123,7 @@ class TerminalAgent:
         self.volume = volume
         self.heartbeat_seconds = heartbeat_seconds
         self.counters = Counters()
+        self._topics = {kind: terminal_topic(code, kind) for kind in ("ack", "heartbeat", "status")}
         self._clock = clock
         self._window = window
         self._skew = future_skew
@@ -147,8 +148,10 @@ class TerminalAgent:
             )
         except CommandRejected as exc:
             command = exc.command or peeked
-            if exc.reason is Rejection.STALE and command is not None and (
-                self._remember(command, payload) == "duplicate"
+            if (
+                exc.reason is Rejection.STALE
+                and command is not None
+                and (self._remember(command, payload) == "duplicate")
             ):
                 # A late redelivery of a command answered while it was fresh (its signature
                 # verified, so remembering it is safe).
@@ -165,11 +168,17 @@ class TerminalAgent:
             self.counters.duplicates += 1
             return []
         if seen == "replay":
-            return self._refuse(command, Rejection.REPLAY.value,
-                                "command id already used with other bytes", topic)
+            return self._refuse(
+                command, Rejection.REPLAY.value, "command id already used with other bytes", topic
+            )
         self.counters.verified += 1
-        self._log.info("%s: command %s (%s) verified on %s", self.ebrid, command.command_id,
-                       command.WhichOneof("body"), topic)
+        self._log.info(
+            "%s: command %s (%s) verified on %s",
+            self.ebrid,
+            command.command_id,
+            command.WhichOneof("body"),
+            topic,
+        )
         return self._dispatch(command)
 
     def _dispatch(self, command: pb.Command) -> list[Outbound]:
@@ -189,8 +198,9 @@ class TerminalAgent:
     def _start(self, command: pb.Command) -> list[Outbound]:
         start = command.start
         if self.ebrid not in command.terminals and not self._in_regions(start.regions):
-            return self._refuse(command, Rejection.OUT_OF_REGION.value,
-                                f"regions {list(start.regions)}")
+            return self._refuse(
+                command, Rejection.OUT_OF_REGION.value, f"regions {list(start.regions)}"
+            )
         if start.end_unix and start.end_unix <= self._clock():
             return [self._ack(command, pb.ACK_FAILED, "expired")]
         out: list[Outbound] = []
@@ -198,11 +208,18 @@ class TerminalAgent:
             out.append(self._play_ack(self._current, pb.ACK_FAILED, f"preempted by {start.ebmid}"))
         prefix = DRILL_PREFIX if start.drill else ""
         play = Play(
-            command_id=command.command_id, ebmid=start.ebmid, alert_id=start.alert_id,
-            texts=tuple(Spoken(t.language, " ".join(p for p in (prefix + t.title, t.body) if p))
-                        for t in start.texts),
-            audio_url=start.audio_url, tts=start.tts, volume=min(start.volume or self.volume, 100),
-            start_unix=start.start_unix, drill=start.drill,
+            command_id=command.command_id,
+            ebmid=start.ebmid,
+            alert_id=start.alert_id,
+            texts=tuple(
+                Spoken(t.language, " ".join(p for p in (prefix + t.title, t.body) if p))
+                for t in start.texts
+            ),
+            audio_url=start.audio_url,
+            tts=start.tts,
+            volume=min(start.volume or self.volume, 100),
+            start_unix=start.start_unix,
+            drill=start.drill,
         )
         self._current, self._on_air = play, False
         return [*out, self._ack(command, pb.ACK_VERIFIED), play]
@@ -211,8 +228,9 @@ class TerminalAgent:
         stop = command.stop
         named = self.ebrid in command.terminals
         if stop.regions and not named and not self._in_regions(stop.regions):
-            return self._refuse(command, Rejection.OUT_OF_REGION.value,
-                                f"regions {list(stop.regions)}")
+            return self._refuse(
+                command, Rejection.OUT_OF_REGION.value, f"regions {list(stop.regions)}"
+            )
         if self._current is None or self._current.ebmid != stop.ebmid:
             return [self._ack(command, pb.ACK_STOPPED, "not-playing")]
         self._current, self._on_air = None, False
@@ -232,14 +250,23 @@ class TerminalAgent:
             if cert.revoke:
                 self.anchors.revoke(cert.cert_sn)
             else:
-                not_after = (datetime.fromtimestamp(cert.not_after_unix, UTC)
-                             if cert.not_after_unix else None)
-                self.anchors.add(TrustEntry(
-                    cert_sn=CertSN(cert.cert_sn), public_key=SM2PublicKey(cert.public_key),
-                    name=f"certificate update {command.command_id}",
-                    holder_ebrid=command.issuer_ebrid or None, not_before=None,
-                    not_after=not_after, revoked=False, rights=Rights.unrestricted(),
-                ))
+                not_after = (
+                    datetime.fromtimestamp(cert.not_after_unix, UTC)
+                    if cert.not_after_unix
+                    else None
+                )
+                self.anchors.add(
+                    TrustEntry(
+                        cert_sn=CertSN(cert.cert_sn),
+                        public_key=SM2PublicKey(cert.public_key),
+                        name=f"certificate update {command.command_id}",
+                        holder_ebrid=command.issuer_ebrid or None,
+                        not_before=None,
+                        not_after=not_after,
+                        revoked=False,
+                        rights=Rights.unrestricted(),
+                    )
+                )
         except (CodeError, SignatureError) as exc:
             return [self._ack(command, pb.ACK_FAILED, str(exc))]
         return [self._ack(command, pb.ACK_VERIFIED)]
@@ -269,16 +296,24 @@ class TerminalAgent:
     def heartbeat(self) -> Uplink:
         on_air = self._current if self._on_air else None
         beat = pb.Heartbeat(
-            terminal_ebrid=self.ebrid, state=pb.WORK_WORKING if on_air else pb.WORK_IDLE,
-            volume=self.volume, firmware=FIRMWARE, at_unix=self._clock(),
+            terminal_ebrid=self.ebrid,
+            state=pb.WORK_WORKING if on_air else pb.WORK_IDLE,
+            volume=self.volume,
+            firmware=FIRMWARE,
+            at_unix=self._clock(),
             playing_ebmid=on_air.ebmid if on_air else "",
         )
-        return Uplink(terminal_topic(self.ebrid, "heartbeat"), _bytes(beat))
+        return Uplink(self._topics["heartbeat"], _bytes(beat))
 
     def status(self, online: bool) -> Uplink:
-        status = pb.Status(terminal_ebrid=self.ebrid, online=online, firmware=FIRMWARE,
-                           region=self.region.value, at_unix=self._clock())
-        return Uplink(terminal_topic(self.ebrid, "status"), _bytes(status), retain=True)
+        status = pb.Status(
+            terminal_ebrid=self.ebrid,
+            online=online,
+            firmware=FIRMWARE,
+            region=self.region.value,
+            at_unix=self._clock(),
+        )
+        return Uplink(self._topics["status"], _bytes(status), retain=True)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -308,27 +343,46 @@ class TerminalAgent:
     ) -> list[Outbound]:
         self.counters.rejected[reason] += 1
         if command is None or not command.command_id:
-            self._log.warning("%s: unreadable message on %s refused (%s: %s); nothing to ack",
-                              self.ebrid, topic, reason, detail)
+            self._log.warning(
+                "%s: unreadable message on %s refused (%s: %s); nothing to ack",
+                self.ebrid,
+                topic,
+                reason,
+                detail,
+            )
             return []
-        self._log.warning("%s: command %s refused: %s (%s)", self.ebrid, command.command_id,
-                          reason, detail)
+        self._log.warning(
+            "%s: command %s refused: %s (%s)", self.ebrid, command.command_id, reason, detail
+        )
         return [self._ack(command, pb.ACK_REJECTED, reason)]
 
     def _ack(self, command: pb.Command, state: pb.AckState, reason: str = "") -> Uplink:
         body = command.WhichOneof("body")
         about = command.start if body == "start" else command.stop if body == "stop" else None
-        return self._uplink_ack(command.command_id, about.ebmid if about else "",
-                                about.alert_id if about else "", state, reason)
+        return self._uplink_ack(
+            command.command_id,
+            about.ebmid if about else "",
+            about.alert_id if about else "",
+            state,
+            reason,
+        )
 
     def _play_ack(self, play: Play, state: pb.AckState, reason: str = "") -> Uplink:
         return self._uplink_ack(play.command_id, play.ebmid, play.alert_id, state, reason)
 
-    def _uplink_ack(self, command_id: str, ebmid: str, alert_id: str,
-                    state: pb.AckState, reason: str) -> Uplink:
-        ack = pb.Ack(terminal_ebrid=self.ebrid, command_id=command_id, ebmid=ebmid,
-                     alert_id=alert_id, state=state, reason=reason, at_unix=self._clock())
-        return Uplink(terminal_topic(self.ebrid, "ack"), _bytes(ack))
+    def _uplink_ack(
+        self, command_id: str, ebmid: str, alert_id: str, state: pb.AckState, reason: str
+    ) -> Uplink:
+        ack = pb.Ack(
+            terminal_ebrid=self.ebrid,
+            command_id=command_id,
+            ebmid=ebmid,
+            alert_id=alert_id,
+            state=state,
+            reason=reason,
+            at_unix=self._clock(),
+        )
+        return Uplink(self._topics["ack"], _bytes(ack))
 
 
 def _peek(payload: bytes) -> pb.Command | None:

@@ -61,8 +61,13 @@ class AnySerialTrust(TrustStore):
         except UnknownCertificate:
             return TrustEntry(
                 cert_sn=cert_sn if isinstance(cert_sn, CertSN) else CertSN(cert_sn),
-                public_key=self._key, name=self._name, holder_ebrid=None, not_before=None,
-                not_after=None, revoked=False, rights=Rights.unrestricted(),
+                public_key=self._key,
+                name=self._name,
+                holder_ebrid=None,
+                not_before=None,
+                not_after=None,
+                revoked=False,
+                rights=Rights.unrestricted(),
             )
 
     def revoke(self, cert_sn: CertSN | str) -> None:
@@ -75,10 +80,20 @@ def anchor_for_key(public_key: SM2PublicKey, cert_sn: str | None = None) -> Trus
     """The platform key as a terminal's trust anchor: under ``cert_sn`` only, or any serial."""
     if cert_sn is None:
         return AnySerialTrust(public_key)
-    return TrustStore([TrustEntry(
-        cert_sn=CertSN(cert_sn), public_key=public_key, name="platform key", holder_ebrid=None,
-        not_before=None, not_after=None, revoked=False, rights=Rights.unrestricted(),
-    )])
+    return TrustStore(
+        [
+            TrustEntry(
+                cert_sn=CertSN(cert_sn),
+                public_key=public_key,
+                name="platform key",
+                holder_ebrid=None,
+                not_before=None,
+                not_after=None,
+                revoked=False,
+                rights=Rights.unrestricted(),
+            )
+        ]
+    )
 
 
 async def wait_or_stop(stop: asyncio.Event, seconds: float) -> bool:
@@ -137,16 +152,23 @@ class TerminalConnection:
             try:
                 async with asyncio.timeout(CONNECT_TIMEOUT):
                     await client.connect(
-                        self.address.host, self.address.port, version=MQTTv311,
+                        self.address.host,
+                        self.address.port,
+                        version=MQTTv311,
                         ssl=ssl.create_default_context() if self.address.tls else False,
                         keepalive=KEEPALIVE,
                     )
                     await self._subscribed.wait()
                 return True
             except (OSError, gmqtt.MQTTConnectError, TimeoutError) as exc:
-                self._log.warning("%s: connect to %s:%s failed (%s); next try in %.1f s",
-                                  self.ebrid, self.address.host, self.address.port,
-                                  exc or type(exc).__name__, delay)
+                self._log.warning(
+                    "%s: connect to %s:%s failed (%s); next try in %.1f s",
+                    self.ebrid,
+                    self.address.host,
+                    self.address.port,
+                    exc or type(exc).__name__,
+                    delay,
+                )
                 await self._drop(client)
             if stop is None:
                 await asyncio.sleep(delay)
@@ -177,8 +199,13 @@ class TerminalConnection:
             ack = pb.Ack.FromString(uplink.payload)
             state = pb.AckState.Name(ack.state).removeprefix("ACK_").lower()
             self.acks[state] += 1
-            self._log.info("%s: ack %s %s%s", self.ebrid, ack.command_id, state,
-                           f" ({ack.reason})" if ack.reason else "")
+            self._log.info(
+                "%s: ack %s %s%s",
+                self.ebrid,
+                ack.command_id,
+                state,
+                f" ({ack.reason})" if ack.reason else "",
+            )
 
     async def _drop(self, client: gmqtt.Client | None) -> None:
         if client is self._client:
@@ -211,29 +238,31 @@ class TerminalConnection:
         client.subscribe([gmqtt.Subscription(topic, qos=1) for topic in self._topics])
         online = self.agent.status(True)
         client.publish(online.topic, online.payload, qos=1, retain=online.retain)
-        self._log.info("%s: connected to %s:%s", self.ebrid, self.address.host,
-                       self.address.port)
+        self._log.info("%s: connected to %s:%s", self.ebrid, self.address.host, self.address.port)
 
-    def _on_subscribe(self, client: gmqtt.Client, mid: int, granted: object,
-                      properties: object) -> None:
+    def _on_subscribe(
+        self, client: gmqtt.Client, mid: int, granted: object, properties: object
+    ) -> None:
         codes = list(granted) if isinstance(granted, list | tuple) else [granted]
         if any(isinstance(code, int) and code >= 0x80 for code in codes):
             self._log.error("%s: the broker refused a subscription: %s", self.ebrid, codes)
         self._subscribed.set()
 
-    def _on_disconnect(self, client: gmqtt.Client, packet: object,
-                       exc: object = None) -> None:
+    def _on_disconnect(self, client: gmqtt.Client, packet: object, exc: object = None) -> None:
         self._connected.clear()
         self._subscribed.clear()
         if self._closing:
             return
-        client.reconnect_delay = min(self._max_backoff,
-                                     max(self._min_backoff, client.reconnect_delay * 2))
-        self._log.warning("%s: connection lost; reconnecting in %.1f s", self.ebrid,
-                          client.reconnect_delay)
+        client.reconnect_delay = min(
+            self._max_backoff, max(self._min_backoff, client.reconnect_delay * 2)
+        )
+        self._log.warning(
+            "%s: connection lost; reconnecting in %.1f s", self.ebrid, client.reconnect_delay
+        )
 
-    def _on_message(self, client: gmqtt.Client, topic: str, payload: bytes, qos: int,
-                    properties: object) -> int:
+    def _on_message(
+        self, client: gmqtt.Client, topic: str, payload: bytes, qos: int, properties: object
+    ) -> int:
         self.received += 1
         self._apply(self.agent.handle(topic, payload))
         return 0  # PUBACK success: the command was taken in, whatever its verdict
@@ -262,8 +291,9 @@ class TerminalConnection:
             self._apply(self.agent.played(play))
 
 
-async def heartbeats(connection: TerminalConnection, stop: asyncio.Event,
-                     first_delay: float = 0.0) -> None:
+async def heartbeats(
+    connection: TerminalConnection, stop: asyncio.Event, first_delay: float = 0.0
+) -> None:
     """Until ``stop``: a heartbeat every ``agent.heartbeat_seconds`` (a Configure changes it)."""
     delay = first_delay
     while not await wait_or_stop(stop, delay):
@@ -284,11 +314,16 @@ async def run_terminal(
     stop: asyncio.Event,
 ) -> TerminalAgent:
     """Run one reference terminal until ``stop`` is set; the agent is returned for its counters."""
-    agent = TerminalAgent(ebrid, anchors, clock=lambda: int(time.time()),
-                          heartbeat_seconds=heartbeat_seconds)
-    connection = TerminalConnection(BrokerAddress.parse(broker_url), agent,
-                                    Player(tts_dir=tts_dir), username=username,
-                                    password=password)
+    agent = TerminalAgent(
+        ebrid, anchors, clock=lambda: int(time.time()), heartbeat_seconds=heartbeat_seconds
+    )
+    connection = TerminalConnection(
+        BrokerAddress.parse(broker_url),
+        agent,
+        Player(tts_dir=tts_dir),
+        username=username,
+        password=password,
+    )
     if await connection.connect(stop):
         try:
             await heartbeats(connection, stop)

@@ -48,11 +48,15 @@ class Player:
     async def play(self, play: Play) -> list[Path]:
         """The WAV files written (none in log-only mode)."""
         for spoken in play.texts:
-            self._log.info("PLAY %s [%s] vol %d: %s", play.ebmid, spoken.language, play.volume,
-                           spoken.text)
+            self._log.info(
+                "PLAY %s [%s] vol %d: %s", play.ebmid, spoken.language, play.volume, spoken.text
+            )
         if play.audio_url:
-            self._log.info("PLAY %s stream %s (the reference terminal does not fetch it)",
-                           play.ebmid, play.audio_url)
+            self._log.info(
+                "PLAY %s stream %s (the reference terminal does not fetch it)",
+                play.ebmid,
+                play.audio_url,
+            )
         speak = play.tts or not play.audio_url
         if speak and play.texts and self._can_speak():
             return [await asyncio.to_thread(self._speak, play, spoken) for spoken in play.texts]
@@ -78,8 +82,16 @@ class Player:
         target = self.tts_dir / name
         voice = VOICES.get(spoken.language, spoken.language or "cmn")
         # espeak-ng amplitude runs 0-200 with 100 as its normal level.
-        command = [self._espeak, "-v", voice, "-a", str(play.volume * 2), "-w", str(target),
-                   spoken.text]
+        command = [
+            self._espeak,
+            "-v",
+            voice,
+            "-a",
+            str(play.volume * 2),
+            "-w",
+            str(target),
+            spoken.text,
+        ]
         try:
             self.tts_dir.mkdir(parents=True, exist_ok=True)
             subprocess.run(command, check=True, capture_output=True, timeout=SPEAK_TIMEOUT)

@@ -33,6 +33,7 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.demo", "register", None),
     ("dispatcher.cli.terminal", "register", None),
     ("dispatcher.cli.receiver", "register", None),
+    ("dispatcher.cli.users", "app", "user"),
 ]
 
 for module_name, attribute, sub_name in _AREAS:

@@ -22,8 +22,9 @@ from dispatcher.config import ConfigError, Settings, load_settings
 from protocols.codes import CertSN, RegionCode, ResourceCode
 from protocols.errors import CodeError
 
-terminal_app = typer.Typer(help="The reference terminal and the terminal inventory.",
-                           no_args_is_help=True)
+terminal_app = typer.Typer(
+    help="The reference terminal and the terminal inventory.", no_args_is_help=True
+)
 fleet_app = typer.Typer(help="Simulated terminal fleets.", no_args_is_help=True)
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
@@ -64,13 +65,20 @@ def run_terminal_command(
     broker: Annotated[str, typer.Option("--broker", help="mqtt://HOST:PORT")],
     ebrid: Annotated[str, typer.Option("--ebrid", help="This terminal's 23-digit EBRID.")],
     trust: Annotated[Path, typer.Option("--trust", help="The platform's public key (PEM).")],
-    cert_sn: Annotated[str | None, typer.Option(
-        "--cert-sn", help="Trust the key under this serial only; default: any serial.")] = None,
-    username: Annotated[str | None, typer.Option(
-        "--username", help="Broker login; default: the EBRID.")] = None,
+    cert_sn: Annotated[
+        str | None,
+        typer.Option(
+            "--cert-sn", help="Trust the key under this serial only; default: any serial."
+        ),
+    ] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", help="Broker login; default: the EBRID.")
+    ] = None,
     password: Annotated[str | None, typer.Option("--password")] = None,
-    tts_dir: Annotated[Path | None, typer.Option(
-        "--tts-dir", help="Speak texts to WAV files here (needs espeak-ng).")] = None,
+    tts_dir: Annotated[
+        Path | None,
+        typer.Option("--tts-dir", help="Speak texts to WAV files here (needs espeak-ng)."),
+    ] = None,
     heartbeat: Annotated[int, typer.Option("--heartbeat", min=1, help="Seconds.")] = 30,
 ) -> None:
     """Run one reference terminal until interrupted, logging each command and its outcome."""
@@ -94,13 +102,24 @@ def run_terminal_command(
     _logging()
 
     async def main(stop: asyncio.Event) -> None:
-        agent = await run_terminal(broker, code.value, anchors, username=username or code.value,
-                                   password=password, tts_dir=tts_dir,
-                                   heartbeat_seconds=heartbeat, stop=stop)
+        agent = await run_terminal(
+            broker,
+            code.value,
+            anchors,
+            username=username or code.value,
+            password=password,
+            tts_dir=tts_dir,
+            heartbeat_seconds=heartbeat,
+            stop=stop,
+        )
         counters = agent.counters
         logging.getLogger("ebc.terminal").info(
-            "stopped: %d verified, %d duplicates, %d ignored, rejected %s", counters.verified,
-            counters.duplicates, counters.ignored, dict(counters.rejected))
+            "stopped: %d verified, %d duplicates, %d ignored, rejected %s",
+            counters.verified,
+            counters.duplicates,
+            counters.ignored,
+            dict(counters.rejected),
+        )
 
     _until_interrupted(main)
 
@@ -108,8 +127,9 @@ def run_terminal_command(
 @terminal_app.command("list")
 def list_command(
     dir: DirOption,
-    region: Annotated[str | None, typer.Option(
-        "--region", help="Only terminals in this region (2-12 digits).")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Only terminals in this region (2-12 digits).")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """The terminal inventory: EBRID, region, bearer, state, last seen, firmware."""
@@ -121,10 +141,12 @@ def list_command(
             fail(exc.message, as_json=as_json, code=exc.code)
     settings = _settings(dir, as_json)
     rows = asyncio.run(_inventory(settings.database_url, prefix))
-    human = [f"{r['ebrid']}  {r['region']}  {r['bearer']:<9} {r['state']:<8} "
-             f"{r['last_seen'] or '-':<25} {r['firmware'] or '-'}" for r in rows]
-    emit({"terminals": rows}, as_json=as_json,
-         human=human or ["no terminals in the inventory"])
+    human = [
+        f"{r['ebrid']}  {r['region']}  {r['bearer']:<9} {r['state']:<8} "
+        f"{r['last_seen'] or '-':<25} {r['firmware'] or '-'}"
+        for r in rows
+    ]
+    emit({"terminals": rows}, as_json=as_json, human=human or ["no terminals in the inventory"])
 
 
 async def _inventory(database_url: str, prefix: str | None) -> list[dict[str, Any]]:
@@ -138,17 +160,29 @@ async def _inventory(database_url: str, prefix: str | None) -> list[dict[str, An
             records = await repo.list_terminals(session, region_prefix=prefix)
     finally:
         await db.stop()
-    return [{"ebrid": r.ebrid, "region": r.region, "bearer": r.bearer, "state": r.state,
-             "last_seen": r.last_seen.isoformat() if r.last_seen else None,
-             "firmware": r.firmware} for r in records]
+    return [
+        {
+            "ebrid": r.ebrid,
+            "region": r.region,
+            "bearer": r.bearer,
+            "state": r.state,
+            "last_seen": r.last_seen.isoformat() if r.last_seen else None,
+            "firmware": r.firmware,
+        }
+        for r in records
+    ]
 
 
 @fleet_app.command("run")
 def fleet_run_command(
     dir: DirOption,
     count: Annotated[int, typer.Option("--count", min=1, help="How many terminals.")],
-    broker: Annotated[str | None, typer.Option(
-        "--broker", help="Default: the platform's mqtt_url, else mqtt://127.0.0.1:1883.")] = None,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker", help="Default: the platform's mqtt_url, else mqtt://127.0.0.1:1883."
+        ),
+    ] = None,
     heartbeat: Annotated[int, typer.Option("--heartbeat", min=1, help="Seconds.")] = 60,
 ) -> None:
     """Provision COUNT simulated IP loudspeakers across the platform's townships into its
@@ -171,12 +205,14 @@ def fleet_run_command(
 
     async def main(stop: asyncio.Event) -> None:
         try:
-            terminals = await provision_fleet(settings.database_url, settings.region, count,
-                                              directory=dir)
+            terminals = await provision_fleet(
+                settings.database_url, settings.region, count, directory=dir
+            )
         except ValueError as exc:
             fail(str(exc))
-        fleet = Fleet(url, terminals, anchor_for_key(key, settings.cert_sn),
-                      heartbeat_seconds=heartbeat)
+        fleet = Fleet(
+            url, terminals, anchor_for_key(key, settings.cert_sn), heartbeat_seconds=heartbeat
+        )
         logging.getLogger("ebc.fleet.agent").setLevel(logging.WARNING)
         logging.getLogger("ebc.fleet.link").setLevel(logging.WARNING)
         logging.getLogger("ebc.fleet.play").setLevel(logging.WARNING)
@@ -184,9 +220,13 @@ def fleet_run_command(
         await fleet.start()
         try:
             while not await wait_or_stop(stop, SUMMARY_SECONDS):
-                log.info("%d online, %d commands received, acks %s, rejected %s",
-                         len(fleet.online()), fleet.received, dict(fleet.acks),
-                         dict(fleet.rejected))
+                log.info(
+                    "%d online, %d commands received, acks %s, rejected %s",
+                    len(fleet.online()),
+                    fleet.received,
+                    dict(fleet.acks),
+                    dict(fleet.rejected),
+                )
         finally:
             await fleet.stop()
 

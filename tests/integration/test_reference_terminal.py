@@ -1,4 +1,5 @@
-"""The reference terminal and a simulated fleet against the system Mosquitto on 127.0.0.1:1883.
+"""The reference terminal and a simulated fleet against the system Mosquitto on 127.0.0.1:1883;
+fleet provisioning and ``ebc terminal list`` against a real SQLite inventory.
 
 Every test uses its own random township of 舒城县 (codes 500-999 are not real ones), so runs do
 not see each other's commands or retained status, and it removes the sessions and retained
@@ -8,6 +9,7 @@ messages it made. The timeouts only stop a broken run from hanging; nothing asse
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import shutil
@@ -15,21 +17,21 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import gmqtt
 import pytest
 from gmqtt.mqtt.constants import MQTTv311
 
+from dispatcher.config import load_settings
 from protocols.terminal import terminal_pb2 as pb
 from protocols.terminal.topics import terminal_topic
 from signing.signer import SoftwareSigner
 from signing.sm2 import SM2PrivateKey
-from simulators.fleet import Fleet
+from simulators.fleet import FLEET_FILE, Fleet, check_password, fleet_ebrids, provision_fleet
 from terminals.envelope import seal_command
 from terminals.mqtt_terminal import anchor_for_key, run_terminal
-
-pytestmark = pytest.mark.mosquitto
 
 HOST, PORT = "127.0.0.1", 1883
 BROKER = f"mqtt://{HOST}:{PORT}"
@@ -49,8 +51,12 @@ def _port_open() -> bool:
 @pytest.fixture(scope="module")
 def broker() -> str:
     if not _port_open() and shutil.which("mosquitto"):
-        subprocess.run(["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
-                       capture_output=True, timeout=10, check=False)
+        subprocess.run(
+            ["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
         for _ in range(50):  # up to 5 s for the daemon to listen
             if _port_open():
                 break
@@ -75,10 +81,16 @@ def township_topic(township: str) -> str:
 
 def broadcast(command_id: str, township: str) -> bytes:
     command = pb.Command(
-        command_id=command_id, issuer_ebrid=ISSUER, issued_unix=int(time.time()),
+        command_id=command_id,
+        issuer_ebrid=ISSUER,
+        issued_unix=int(time.time()),
         start=pb.BroadcastStart(
-            ebmid=ISSUER + "202506010001", alert_id=f"alert-{command_id}", drill=True, tts=True,
-            event_type="11B03", regions=[township.ljust(12, "0")],
+            ebmid=ISSUER + "202506010001",
+            alert_id=f"alert-{command_id}",
+            drill=True,
+            tts=True,
+            event_type="11B03",
+            regions=[township.ljust(12, "0")],
             texts=[pb.Text(language="zho", title="暴雨预警", body="请注意防范。")],
         ),
     )
@@ -99,8 +111,13 @@ class Listener:
 
     async def start(self, ebrids: Iterable[str]) -> None:
         await self.client.connect(HOST, PORT, version=MQTTv311)
-        self.client.subscribe([gmqtt.Subscription(terminal_topic(e, kind), qos=1)
-                               for e in ebrids for kind in ("ack", "status")])
+        self.client.subscribe(
+            [
+                gmqtt.Subscription(terminal_topic(e, kind), qos=1)
+                for e in ebrids
+                for kind in ("ack", "status")
+            ]
+        )
         await asyncio.wait_for(self._subscribed.wait(), GUARD)
 
     def _on_message(self, client: Any, topic: str, payload: bytes, qos: int, props: Any) -> int:
@@ -121,8 +138,13 @@ class Listener:
     def states(self, command_id: str, ebrid: str) -> list[str]:
         """Distinct states in arrival order: QoS 1 is at least once, so an ack can repeat
         (gmqtt re-sends what is unacknowledged when it resumes a session)."""
-        return list(dict.fromkeys(pb.AckState.Name(a.state) for a in self.acks
-                                  if a.command_id == command_id and a.terminal_ebrid == ebrid))
+        return list(
+            dict.fromkeys(
+                pb.AckState.Name(a.state)
+                for a in self.acks
+                if a.command_id == command_id and a.terminal_ebrid == ebrid
+            )
+        )
 
     def publish(self, topic: str, payload: bytes) -> None:
         self.client.publish(topic, payload, qos=1)
@@ -147,13 +169,22 @@ async def forget(ebrids: Iterable[str]) -> None:
 PLAYED = ["ACK_VERIFIED", "ACK_PLAYING", "ACK_PLAYED"]
 
 
+@pytest.mark.mosquitto
 async def test_reference_terminal_acks_a_region_broadcast(listener: Listener) -> None:
     township, (ebrid,) = township_ebrids(1)
     await listener.start([ebrid])
     stop = asyncio.Event()
-    task = asyncio.create_task(run_terminal(
-        BROKER, ebrid, anchor_for_key(KEY.public_key(), SN), username=ebrid, password=None,
-        heartbeat_seconds=60, stop=stop))
+    task = asyncio.create_task(
+        run_terminal(
+            BROKER,
+            ebrid,
+            anchor_for_key(KEY.public_key(), SN),
+            username=ebrid,
+            password=None,
+            heartbeat_seconds=60,
+            stop=stop,
+        )
+    )
     try:
         # Online is published after the subscription: seeing it means the terminal listens.
         await listener.until(lambda: ebrid in listener.status and listener.status[ebrid].online)
@@ -177,6 +208,7 @@ async def test_reference_terminal_acks_a_region_broadcast(listener: Listener) ->
     assert agent.counters.verified == 1 and agent.counters.rejected["forged"] == 1
 
 
+@pytest.mark.mosquitto
 async def test_fleet_of_twenty_all_ack_one_region_publish(listener: Listener) -> None:
     township, ebrids = township_ebrids(20)
     await listener.start(ebrids)
@@ -193,21 +225,94 @@ async def test_fleet_of_twenty_all_ack_one_region_publish(listener: Listener) ->
     assert fleet.verification is not None and fleet.verification.verifications == 1
 
 
+@pytest.mark.mosquitto
 async def test_offline_terminal_catches_up_from_its_session(listener: Listener) -> None:
     township, ebrids = township_ebrids(3)
     away = ebrids[0]
     await listener.start(ebrids)
-    fleet = Fleet(BROKER, [(e, e, "") for e in ebrids], anchor_for_key(KEY.public_key(), SN),
-                  offline={away})
+    fleet = Fleet(
+        BROKER, [(e, e, "") for e in ebrids], anchor_for_key(KEY.public_key(), SN), offline={away}
+    )
     await asyncio.wait_for(fleet.start(), GUARD)
     try:
         assert sorted(fleet.online()) == ebrids[1:]
         listener.publish(township_topic(township), broadcast("catch-1", township))
-        await listener.until(lambda: all(listener.states("catch-1", e) == PLAYED
-                                         for e in ebrids[1:]))
+        await listener.until(
+            lambda: all(listener.states("catch-1", e) == PLAYED for e in ebrids[1:])
+        )
         assert listener.states("catch-1", away) == []
         await asyncio.wait_for(fleet.bring_online([away]), GUARD)
         await listener.until(lambda: listener.states("catch-1", away) == PLAYED)
     finally:
         await fleet.stop()
         await forget(ebrids)
+
+
+# -- provisioning (a real SQLite inventory; no broker) ---------------------------------------
+
+
+async def test_provisioning_is_idempotent_and_keeps_passwords(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ebc.db'}"
+    first = await provision_fleet(url, "341523", 30, directory=tmp_path)
+    assert len({e for e, _, _ in first}) == 30 and all(u == e for e, u, _ in first)
+    assert (tmp_path / FLEET_FILE).stat().st_mode & 0o077 == 0
+    hashes = await _stored_hashes(url)
+    assert all(check_password(p, hashes[e]) for e, _, p in first)
+
+    assert await provision_fleet(url, "341523", 30, directory=tmp_path) == first
+    assert await _stored_hashes(url) == hashes
+    bigger = await provision_fleet(url, "341523", 40, directory=tmp_path)
+    assert bigger[:30] == first
+
+    reset = await provision_fleet(url, "341523", 30, directory=tmp_path, reset_passwords=True)
+    assert [e for e, _, _ in reset] == [e for e, _, _ in first]
+    assert all(a[2] != b[2] for a, b in zip(reset, first, strict=True))
+    (tmp_path / FLEET_FILE).unlink()  # plaintext lost: the only way on is new passwords
+    again = await provision_fleet(url, "341523", 30, directory=tmp_path)
+    rehashed = await _stored_hashes(url)
+    assert all(check_password(p, rehashed[e]) for e, _, p in again)
+
+
+async def _stored_hashes(url: str) -> dict[str, str]:
+    from dispatcher.store import repo
+    from dispatcher.store.db import Database
+
+    db = Database(url)
+    await db.start()
+    try:
+        async with db.session(readonly=True) as session:
+            records = await repo.list_terminals(session, region_prefix="341523")
+    finally:
+        await db.stop()
+    return {r.ebrid: r.password_hash or "" for r in records}
+
+
+def test_fleet_spreads_over_the_townships() -> None:
+    ebrids = fleet_ebrids("341523", 44)  # 22 townships in the NBS table: two villages each
+    towns = {e[1:10] for e in ebrids}
+    assert len(towns) == 22 and {e[10:13] for e in ebrids} == {"001", "002"}
+    assert all(e.endswith("0314010401") for e in ebrids)
+    with pytest.raises(ValueError):
+        fleet_ebrids("341523", 999 * 22 + 1)
+
+
+def test_terminal_list_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from dispatcher.cli.main import app
+
+    runner = CliRunner()
+    directory = tmp_path / "county"
+    made = runner.invoke(app, ["init", "--dir", str(directory), "--region", "341523"])
+    assert made.exit_code == 0, made.output
+    settings = load_settings(directory)
+    asyncio.run(provision_fleet(settings.database_url, settings.region, 5, directory=directory))
+    listed = runner.invoke(
+        app, ["terminal", "list", "--dir", str(directory), "--json", "--region", "341523100"]
+    )
+    assert listed.exit_code == 0, listed.output
+    rows = json.loads(listed.stdout)["terminals"]
+    assert [r["ebrid"] for r in rows] == ["63415231000010314010401"]
+    assert set(rows[0]) == {"ebrid", "region", "bearer", "state", "last_seen", "firmware"}
+    bad = runner.invoke(app, ["terminal", "list", "--dir", str(directory), "--region", "3x"])
+    assert bad.exit_code == 1

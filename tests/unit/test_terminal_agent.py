@@ -25,8 +25,9 @@ from terminals.mqtt_terminal import anchor_for_key
 from terminals.player import PlaybackFailed, Player
 
 # The example private key of GB/T 32918.2 (public in the standard): tests and docs only.
-KEY = SM2PrivateKey(bytes.fromhex(
-    "3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8"))
+KEY = SM2PrivateKey(
+    bytes.fromhex("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8")
+)
 OTHER_KEY = SM2PrivateKey(bytes.fromhex("11" * 32))
 SN = "340000000001"
 SIGNER = SoftwareSigner(KEY, SN)
@@ -40,8 +41,13 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "terminal-protocol.md"
 
 def anchors(key: SM2PrivateKey = KEY, sn: str = SN, **changes: object) -> TrustStore:
     fields: dict[str, object] = {
-        "cert_sn": sn, "public_key": key.public_key(), "name": "county platform",
-        "holder_ebrid": ISSUER, "not_before": None, "not_after": None, "revoked": False,
+        "cert_sn": sn,
+        "public_key": key.public_key(),
+        "name": "county platform",
+        "holder_ebrid": ISSUER,
+        "not_before": None,
+        "not_after": None,
+        "revoked": False,
         "rights": Rights.unrestricted(),
     }
     fields.update(changes)
@@ -63,35 +69,58 @@ def agent(store: TrustStore | None = None, ebrid: str = EBRID) -> TerminalAgent:
 def example_command() -> pb.Command:
     """The command docs/terminal-protocol.md shows on the wire."""
     return pb.Command(
-        command_id="c-20250601-0001", issuer_ebrid=ISSUER, issued_unix=NOW,
+        command_id="c-20250601-0001",
+        issuer_ebrid=ISSUER,
+        issued_unix=NOW,
         start=pb.BroadcastStart(
-            ebmid=EBMID, alert_id="a-0001", event_type="11B03", severity=pb.SEVERITY_ORANGE,
-            msg_type=3, drill=True, tts=True, regions=["341523000000"],
+            ebmid=EBMID,
+            alert_id="a-0001",
+            event_type="11B03",
+            severity=pb.SEVERITY_ORANGE,
+            msg_type=3,
+            drill=True,
+            tts=True,
+            regions=["341523000000"],
             texts=[pb.Text(language="zho", title="暴雨橙色预警", body="请注意防范。")],
         ),
     )
 
 
-def start(command_id: str = "c-1", *, regions: tuple[str, ...] = ("341523000000",),
-          terminals: tuple[str, ...] = (), drill: bool = False, body: str = "请注意防范。"
-          ) -> pb.Command:
+def start(
+    command_id: str = "c-1",
+    *,
+    regions: tuple[str, ...] = ("341523000000",),
+    terminals: tuple[str, ...] = (),
+    drill: bool = False,
+    body: str = "请注意防范。",
+) -> pb.Command:
     return pb.Command(
-        command_id=command_id, issuer_ebrid=ISSUER, issued_unix=NOW, terminals=list(terminals),
+        command_id=command_id,
+        issuer_ebrid=ISSUER,
+        issued_unix=NOW,
+        terminals=list(terminals),
         start=pb.BroadcastStart(
-            ebmid=EBMID, alert_id="a-1", event_type="11B03", drill=drill, tts=True,
-            regions=list(regions), texts=[pb.Text(language="zho", title="暴雨预警", body=body)],
+            ebmid=EBMID,
+            alert_id="a-1",
+            event_type="11B03",
+            drill=drill,
+            tts=True,
+            regions=list(regions),
+            texts=[pb.Text(language="zho", title="暴雨预警", body=body)],
         ),
     )
 
 
-def seal(command: pb.Command, *, signed_at: int = NOW,
-         signer: SoftwareSigner = SIGNER) -> bytes:
+def seal(command: pb.Command, *, signed_at: int = NOW, signer: SoftwareSigner = SIGNER) -> bytes:
     return seal_command(command, signer, signed_at=signed_at)
 
 
 def acks(outputs: Sequence[object]) -> list[pb.Ack]:
-    return [pb.Ack.FromString(o.payload) for o in outputs
-            if isinstance(o, Uplink) and o.topic.endswith("/ack")]
+    return [
+        pb.Ack.FromString(o.payload)
+        for o in outputs
+        if isinstance(o, Uplink) and o.topic.endswith("/ack")
+    ]
 
 
 def states(outputs: Sequence[object]) -> list[tuple[str, str]]:
@@ -115,9 +144,17 @@ def test_valid_start_is_verified_then_playing_then_played() -> None:
     assert states(played) == [("ACK_PLAYED", "")]
     ack = acks(played)[0]
     assert (ack.terminal_ebrid, ack.command_id, ack.ebmid, ack.alert_id, ack.at_unix) == (
-        EBRID, "c-1", EBMID, "a-1", NOW)
-    assert all(o.topic == terminal_topic(EBRID, "ack") and not o.retain
-               for o in out if isinstance(o, Uplink))
+        EBRID,
+        "c-1",
+        EBMID,
+        "a-1",
+        NOW,
+    )
+    assert all(
+        o.topic == terminal_topic(EBRID, "ack") and not o.retain
+        for o in out
+        if isinstance(o, Uplink)
+    )
     assert terminal.counters.verified == 1
 
 
@@ -126,8 +163,7 @@ def test_heartbeat_shows_what_is_on_air() -> None:
     play = next(o for o in terminal.handle(REGION_TOPIC, seal(start())) if isinstance(o, Play))
     terminal.playing(play)
     beat = pb.Heartbeat.FromString(terminal.heartbeat().payload)
-    assert (beat.state, beat.playing_ebmid, beat.firmware) == (pb.WORK_WORKING, EBMID,
-                                                               "ebc-ref/1")
+    assert (beat.state, beat.playing_ebmid, beat.firmware) == (pb.WORK_WORKING, EBMID, "ebc-ref/1")
     terminal.played(play)
     assert pb.Heartbeat.FromString(terminal.heartbeat().payload).state == pb.WORK_IDLE
 
@@ -139,8 +175,7 @@ def test_drill_text_is_prefixed() -> None:
 
 
 def test_named_terminal_outside_the_regions_is_accepted() -> None:
-    out = agent().handle(REGION_TOPIC, seal(start(regions=("341524000000",),
-                                                  terminals=(EBRID,))))
+    out = agent().handle(REGION_TOPIC, seal(start(regions=("341524000000",), terminals=(EBRID,))))
     assert states(out) == [("ACK_VERIFIED", "")]
 
 
@@ -148,8 +183,11 @@ def test_stop_stops_playback_and_acks_stopped() -> None:
     terminal = agent()
     play = next(o for o in terminal.handle(REGION_TOPIC, seal(start())) if isinstance(o, Play))
     terminal.playing(play)
-    stop = pb.Command(command_id="c-2", issuer_ebrid=ISSUER,
-                      stop=pb.BroadcastStop(ebmid=EBMID, alert_id="a-1", reason="cancel"))
+    stop = pb.Command(
+        command_id="c-2",
+        issuer_ebrid=ISSUER,
+        stop=pb.BroadcastStop(ebmid=EBMID, alert_id="a-1", reason="cancel"),
+    )
     out = terminal.handle(REGION_TOPIC, seal(stop))
     assert Stop(EBMID) in out
     assert states(out) == [("ACK_STOPPED", "")]
@@ -184,8 +222,11 @@ def test_status_query_is_answered_by_a_heartbeat() -> None:
 
 def test_configure_sets_volume_and_heartbeat_period() -> None:
     terminal = agent()
-    configure = pb.Command(command_id="k-1", issuer_ebrid=ISSUER,
-                           configure=pb.Configure(volume=80, heartbeat_seconds=120))
+    configure = pb.Command(
+        command_id="k-1",
+        issuer_ebrid=ISSUER,
+        configure=pb.Configure(volume=80, heartbeat_seconds=120),
+    )
     assert states(terminal.handle(REGION_TOPIC, seal(configure))) == [("ACK_VERIFIED", "")]
     assert (terminal.volume, terminal.heartbeat_seconds) == (80, 120)
 
@@ -286,10 +327,16 @@ def test_unreadable_junk_is_counted_but_cannot_be_acked() -> None:
 # -- certificate updates --------------------------------------------------------------------
 
 
-def certificate_update(command_id: str, sn: str, key: SM2PrivateKey, *,
-                       revoke: bool = False) -> pb.Command:
-    return pb.Command(command_id=command_id, issuer_ebrid=ISSUER, certificate=pb.CertificateUpdate(
-        cert_sn=sn, public_key=key.public_key().point, revoke=revoke))
+def certificate_update(
+    command_id: str, sn: str, key: SM2PrivateKey, *, revoke: bool = False
+) -> pb.Command:
+    return pb.Command(
+        command_id=command_id,
+        issuer_ebrid=ISSUER,
+        certificate=pb.CertificateUpdate(
+            cert_sn=sn, public_key=key.public_key().point, revoke=revoke
+        ),
+    )
 
 
 def test_certificate_update_from_a_trusted_key_adds_an_anchor() -> None:
@@ -299,7 +346,8 @@ def test_certificate_update_from_a_trusted_key_adds_an_anchor() -> None:
     assert "340000000002" in {e.cert_sn.value for e in terminal.anchors.entries()}
     newcomer = SoftwareSigner(OTHER_KEY, "340000000002")
     assert states(terminal.handle(REGION_TOPIC, seal(start("c-9"), signer=newcomer))) == [
-        ("ACK_VERIFIED", "")]
+        ("ACK_VERIFIED", "")
+    ]
 
 
 def test_certificate_update_from_an_untrusted_key_is_refused() -> None:
@@ -315,17 +363,20 @@ def test_certificate_revocation_then_refuses_that_serial() -> None:
     terminal = agent()
     terminal.handle(REGION_TOPIC, seal(certificate_update("u-1", SN, KEY, revoke=True)))
     assert states(terminal.handle(REGION_TOPIC, seal(start()))) == [
-        ("ACK_REJECTED", "certificate-revoked")]
+        ("ACK_REJECTED", "certificate-revoked")
+    ]
 
 
 def test_key_only_anchor_accepts_any_serial_of_that_key() -> None:
     terminal = agent(anchor_for_key(KEY.public_key()))
     other_serial = SoftwareSigner(KEY, "123123123123")
     assert states(terminal.handle(REGION_TOPIC, seal(start(), signer=other_serial))) == [
-        ("ACK_VERIFIED", "")]
+        ("ACK_VERIFIED", "")
+    ]
     stranger = SoftwareSigner(OTHER_KEY, "123123123123")
     assert states(terminal.handle(REGION_TOPIC, seal(start("c-2"), signer=stranger))) == [
-        ("ACK_REJECTED", "forged")]
+        ("ACK_REJECTED", "forged")
+    ]
     assert len(terminal.anchors) == 0  # unknown serials leave nothing behind
 
 
@@ -335,9 +386,10 @@ def test_key_only_anchor_accepts_any_serial_of_that_key() -> None:
 def test_shared_verification_verifies_identical_bytes_once() -> None:
     shared = SharedVerification()
     clocks = [Clock() for _ in range(3)]
-    terminals = [TerminalAgent(e, anchors(), clock=c, opener=shared)
-                 for e, c in zip((EBRID, OTHER_EBRID, "63415231020010314010401"), clocks,
-                                 strict=True)]
+    terminals = [
+        TerminalAgent(e, anchors(), clock=c, opener=shared)
+        for e, c in zip((EBRID, OTHER_EBRID, "63415231020010314010401"), clocks, strict=True)
+    ]
     payload = seal(start())
     for terminal in terminals[:2]:
         assert states(terminal.handle(REGION_TOPIC, payload)) == [("ACK_VERIFIED", "")]
@@ -357,6 +409,17 @@ def test_shared_verification_keeps_forgeries_refused() -> None:
     assert shared.verifications == 1
 
 
+def test_shared_verification_tells_apart_terminals_trusting_other_keys() -> None:
+    shared = SharedVerification()
+    trusting = TerminalAgent(EBRID, anchor_for_key(KEY.public_key()), clock=Clock(), opener=shared)
+    other = TerminalAgent(
+        OTHER_EBRID, anchor_for_key(OTHER_KEY.public_key()), clock=Clock(), opener=shared
+    )
+    payload = seal(start())
+    assert states(trusting.handle(REGION_TOPIC, payload)) == [("ACK_VERIFIED", "")]
+    assert states(other.handle(REGION_TOPIC, payload)) == [("ACK_REJECTED", "forged")]
+
+
 # -- the player -----------------------------------------------------------------------------
 
 
@@ -373,8 +436,10 @@ async def test_player_without_tts_just_logs(caplog: pytest.LogCaptureFixture) ->
 
 async def test_player_speaks_with_espeak_into_the_tts_dir(tmp_path: Path) -> None:
     fake = tmp_path / "espeak-ng"
-    fake.write_text('#!/bin/sh\n# records its arguments as the "wav"\n'
-                    'while [ "$1" != "-w" ]; do shift; done\nshift\necho "$@" > "$1"\n')
+    fake.write_text(
+        '#!/bin/sh\n# records its arguments as the "wav"\n'
+        'while [ "$1" != "-w" ]; do shift; done\nshift\necho "$@" > "$1"\n'
+    )
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     player = Player(tts_dir=tmp_path / "tts", espeak=str(fake))
     written = await player.play(play_effect())
@@ -388,8 +453,9 @@ async def test_player_reports_espeak_failure(tmp_path: Path) -> None:
         await player.play(play_effect())
 
 
-async def test_player_without_espeak_notes_it_once(tmp_path: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_player_without_espeak_notes_it_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     player = Player(tts_dir=tmp_path, espeak=None)
     player._espeak = None  # as if espeak-ng were not on PATH
     for _ in range(2):
@@ -421,12 +487,12 @@ def test_documented_digest_steps_match() -> None:
     envelope = pb.SignedCommand.FromString(documented_hex("signed-command"))
     point = KEY.public_key().point
     assert documented_hex("z") == z_value(point, DEFAULT_USER_ID)
-    assert documented_hex("e") == message_digest(point, DEFAULT_USER_ID,
-                                                 signed_message(envelope.command, NOW))
+    assert documented_hex("e") == message_digest(
+        point, DEFAULT_USER_ID, signed_message(envelope.command, NOW)
+    )
     assert documented_hex("public-key") == point
 
 
 def test_documented_ack_is_what_the_agent_sends() -> None:
     out = agent().handle(REGION_TOPIC, documented_hex("signed-command"))
     assert acks(out)[0].SerializeToString(deterministic=True) == documented_hex("ack-verified")
-
