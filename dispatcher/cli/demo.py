@@ -1,12 +1,14 @@
 """`ebc demo` (what `make run` starts): a county platform for 舒城县 on embedded defaults.
 
-It creates the platform directory on first use, a demo issuer key trusted for the county, a
-sample drill alert, and a simulated fleet in the inventory, then serves.
+It creates the platform directory on first use, a demo issuer key trusted for the county and a
+sample drill alert, provisions a simulated fleet of IP loudspeakers across the county's
+townships, and runs the platform and the fleet (each terminal its own MQTT session) together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
@@ -49,31 +51,44 @@ def _sample_drill(identifier: str) -> str:
 """
 
 
-async def _seed_fleet(database_url: str, count: int) -> int:
-    from dispatcher.domain.regions import region_table
-    from dispatcher.store import repo
-    from dispatcher.store.db import Database
-    from dispatcher.store.records import NewTerminal
+async def _run(dir: Path, port: int, terminals: int) -> None:
+    """The platform and its simulated fleet in one event loop, until interrupted."""
+    import uvicorn
 
-    towns = [r.code.value for r in region_table().children(DEMO_REGION)]
-    terminals = [
-        NewTerminal(
-            ebrid=f"6{towns[n % len(towns)][:9]}{n // len(towns) + 1:03d}0399010401",
-            bearer="fake",
-            region=f"{towns[n % len(towns)][:9]}{n // len(towns) + 1:03d}",
-            name=f"demo loudspeaker {n + 1}",
-        )
-        for n in range(count)
-    ]
-    db = Database(database_url)
-    await db.start()
+    from dispatcher.app import create_app
+    from signing.sm2 import SM2PublicKey
+    from simulators.fleet import Fleet, provision_fleet
+    from terminals.mqtt_terminal import anchor_for_key
+
+    settings = load_settings(dir)
+    credentials = await provision_fleet(
+        settings.database_url, DEMO_REGION, terminals, directory=dir
+    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    for _ in range(600):
+        if server.started or serving.done():
+            break
+        await asyncio.sleep(0.05)
+    if serving.done():
+        await serving
+        return
+    platform = app.state.platform
+    broker = settings.mqtt_url or platform.broker.url
+    assert settings.public_key is not None
+    anchors = anchor_for_key(
+        SM2PublicKey.from_pem(settings.public_key.read_bytes()), settings.cert_sn
+    )
+    fleet = Fleet(broker, credentials, anchors, heartbeat_seconds=30)
+    await fleet.start()
+    typer.echo(
+        f"  fleet    {len(credentials)} simulated IP loudspeakers online over MQTT ({broker})"
+    )
     try:
-        async with db.session() as session:
-            await repo.upsert_terminals(session, terminals=terminals)
-            await session.commit()
+        await serving
     finally:
-        await db.stop()
-    return len(terminals)
+        await fleet.stop()
 
 
 def demo(
@@ -85,7 +100,6 @@ def demo(
     from typer.testing import CliRunner
 
     from dispatcher.cli.main import app
-    from dispatcher.cli.platform import serve
 
     runner = CliRunner()
     if not (dir / PLATFORM_FILE).exists():
@@ -97,7 +111,6 @@ def demo(
                 str(dir),
                 "--region",
                 DEMO_REGION,
-                "--fake-adapter",
                 "--name",
                 "舒城县应急广播平台",
             ],
@@ -140,17 +153,17 @@ def demo(
         settings = load_settings(dir)
     except ConfigError as exc:
         fail(str(exc), code="invalid-configuration")
-    seeded = asyncio.run(_seed_fleet(settings.database_url, terminals))
     typer.echo(f"""
-EBC demo county platform {settings.ebrid} (舒城县 {DEMO_REGION})
+EBC demo county platform {settings.ebrid} (舒城县 {DEMO_REGION}), SQLite and an in-process broker
   API      http://127.0.0.1:{port}/api/v1/alerts    OpenAPI http://127.0.0.1:{port}/docs
-  fleet    {seeded} simulated terminals across the county's townships
+  console  http://127.0.0.1:{port}/console  (first admin: ebc user add, see README)
   send the sample drill (a new identifier each start):
     .venv/bin/ebc alert send --url http://127.0.0.1:{port} --key {dir}/issuer/private.pem \\
         --cert-sn {DEMO_ISSUER_SN} {dir}/sample-drill.xml
-  then watch it: curl -s http://127.0.0.1:{port}/api/v1/alerts/<id>
+  then watch it reach the fleet: curl -s http://127.0.0.1:{port}/api/v1/alerts/<id>
 """)
-    serve(dir=dir, host="127.0.0.1", port=port)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run(dir, port, terminals))
 
 
 def register(app: typer.Typer) -> None:

@@ -179,12 +179,13 @@ def test_demo_platform_reaches_its_whole_fleet(tmp_path: Path) -> None:
         )
         assert sent["status"] == 202
         status: dict[str, object] = {}
-        for _ in range(300):
+        for _ in range(600):
             status = httpx.get(f"{url}{sent['status_url']}", timeout=5).json()
             if status["state"] == "completed":
                 break
             time.sleep(0.05)
         assert status["targeted"] == 120 and status["coverage"] == 1.0
+        assert set(status["by_bearer"]) == {"ip"}  # real MQTT terminals, nothing faked
         assert status["drill"] is True
         assert len(status["by_region"]) > 10  # spread across the townships
     finally:
