@@ -54,7 +54,11 @@ class Coverage:
 
 
 def reached_targets(acks: Iterable[tuple[str, str]]) -> tuple[set[str], set[str]]:
-    """(reached, refused) from (target, ack state) pairs; a refusal outweighs a receipt."""
+    """(reached, refused) from (target, ack state) pairs.
+
+    A refusal does not undo a receipt: anyone who can put a forged command on the air can make
+    terminals refuse it in a real alert's name, and that must not erase who was reached.
+    """
     positive: set[str] = set()
     negative: set[str] = set()
     for target, state in acks:
@@ -62,7 +66,7 @@ def reached_targets(acks: Iterable[tuple[str, str]]) -> tuple[set[str], set[str]
             positive.add(target)
         elif state in NEGATIVE_ACKS:
             negative.add(target)
-    return positive - negative, negative
+    return positive, negative
 
 
 def summarise(

@@ -96,7 +96,26 @@ class UplinkService:
         if ack.reason:
             detail["reason"] = ack.reason
         await self._acks.submit([AckReport(ack.alert_id, ebrid, state, detail, at)])
+        if state in ("rejected", "failed"):
+            await self._log_refusal(ebrid, ack, state, at)
         self._note(ebrid, "working" if state in ("playing", "verified") else "online", None)
+
+    async def _log_refusal(self, ebrid: str, ack: pb.Ack, state: str, at: dt.datetime) -> None:
+        """Every refusal, one row per command: the acks table keeps one per (alert, state)."""
+        event = NewLogEvent(
+            alert_id=ack.alert_id,
+            target=ebrid,
+            event=f"terminal.{state}",
+            at=at,
+            detail={"reason": ack.reason, "command_id": ack.command_id, "ebmid": ack.ebmid},
+            dedup_key=f"{ack.alert_id}:{ebrid}:{state}:{ack.command_id}",
+        )
+        try:
+            async with self._db.session() as session:
+                await repo.append_log(session, events=[event])
+                await session.commit()
+        except StoreUnavailable as exc:
+            log.warning("refusal by %s not logged: %s", ebrid, exc)
 
     def _note(self, ebrid: str, state: str, firmware: str | None) -> None:
         self._seen[ebrid] = Sighting(state, self._clock(), firmware)

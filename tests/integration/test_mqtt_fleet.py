@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from dispatcher.app import create_app
 from dispatcher.config import load_settings
-from protocols.codes import CertSN
+from protocols.codes import CertSN, RegionCode
 from signing.sm2 import SM2PublicKey
 from signing.trust import Rights, TrustEntry, TrustStore
 from simulators.fleet import Fleet, provision_fleet
@@ -191,3 +191,62 @@ def test_offline_terminals_are_listed_then_reached_when_back(tmp_path: Path) -> 
             client.portal.call(harness.fleet.bring_online, away)  # type: ignore[union-attr]
             status = _until(client, alert_id, lambda s: s["state"] == "completed")
             assert status["coverage"] == 1.0 and status["not_reached"] == []
+
+
+def test_forged_stale_replayed_and_out_of_region_commands_are_refused_and_logged(
+    tmp_path: Path,
+) -> None:
+    from protocols.terminal import terminal_pb2 as pb
+    from protocols.terminal.topics import region_topic
+    from signing.signer import SoftwareSigner
+    from signing.sm2 import SM2PrivateKey
+    from terminals.envelope import seal_command
+
+    harness = Harness(_platform(tmp_path, None), 10)
+    for client in harness.run():
+        alert_id = _send(client, "forgery-0001")
+        _until(client, alert_id, lambda s: s["state"] == "completed")
+        platform = client.app.state.platform  # type: ignore[attr-defined]
+        now = int(time.time())
+
+        def command(command_id: str, regions: list[str]) -> pb.Command:
+            c = pb.Command(
+                command_id=command_id, issuer_ebrid=platform.settings.ebrid, issued_unix=now
+            )
+            c.start.ebmid = "43415230000000103010101202611279999"
+            c.start.alert_id = alert_id
+            c.start.drill = True
+            c.start.regions.extend(regions)
+            c.start.texts.add(language="zho", title="伪造", body="伪造")
+            return c
+
+        county = ["341523000000"]
+        impostor = SoftwareSigner(SM2PrivateKey.generate(), platform.signer.cert_sn)
+        messages = [
+            seal_command(command("forged", county), impostor, signed_at=now),
+            seal_command(command("stale", county), platform.signer, signed_at=now - 3600),
+            seal_command(command("replayed", county), platform.signer, signed_at=now),
+            seal_command(command("replayed", ["341523100000"]), platform.signer, signed_at=now),
+            seal_command(command("elsewhere", ["341522000000"]), platform.signer, signed_at=now),
+        ]
+
+        async def inject() -> None:
+            for payload in messages:
+                await platform.link.publish(region_topic(RegionCode("341523000000")), payload)
+
+        client.portal.call(inject)  # type: ignore[union-attr]
+        reasons: collections.Counter[str] = collections.Counter()
+        for _ in range(200):
+            log = client.get(f"/api/v1/alerts/{alert_id}/log?limit=10000").json()["items"]
+            reasons = collections.Counter(
+                (e["detail"] or {}).get("reason", "")
+                for e in log
+                if e["event"] == "terminal.rejected"
+            )
+            if len(reasons) >= 4 and sum(reasons.values()) >= 40:
+                break
+            time.sleep(0.1)
+        assert {"forged", "stale", "replay", "out-of-region"} <= set(reasons), reasons
+        status = client.get(f"/api/v1/alerts/{alert_id}").json()
+        assert status["coverage"] == 1.0  # refusals in its name do not undo who was reached
+        assert len(status["refused"]) == 10
