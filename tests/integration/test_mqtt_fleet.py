@@ -193,11 +193,30 @@ def test_offline_terminals_are_listed_then_reached_when_back(tmp_path: Path) -> 
             assert status["coverage"] == 1.0 and status["not_reached"] == []
 
 
+def _fake_start(
+    command_id: str, regions: list[str], *, alert_id: str, issuer: str, now: int
+) -> Any:
+    from protocols.terminal import terminal_pb2 as pb
+
+    command = pb.Command(command_id=command_id, issuer_ebrid=issuer, issued_unix=now)
+    command.start.ebmid = "43415230000000103010101202611279999"
+    command.start.alert_id = alert_id
+    command.start.drill = True
+    command.start.regions.extend(regions)
+    command.start.texts.add(language="zho", title="伪造", body="伪造")
+    return command
+
+
+async def _inject(link: Any, payloads: list[bytes]) -> None:
+    from protocols.terminal.topics import region_topic
+
+    for payload in payloads:
+        await link.publish(region_topic(RegionCode("341523000000")), payload)
+
+
 def test_forged_stale_replayed_and_out_of_region_commands_are_refused_and_logged(
     tmp_path: Path,
 ) -> None:
-    from protocols.terminal import terminal_pb2 as pb
-    from protocols.terminal.topics import region_topic
     from signing.signer import SoftwareSigner
     from signing.sm2 import SM2PrivateKey
     from terminals.envelope import seal_command
@@ -208,33 +227,18 @@ def test_forged_stale_replayed_and_out_of_region_commands_are_refused_and_logged
         _until(client, alert_id, lambda s: s["state"] == "completed")
         platform = client.app.state.platform  # type: ignore[attr-defined]
         now = int(time.time())
-
-        def command(command_id: str, regions: list[str]) -> pb.Command:
-            c = pb.Command(
-                command_id=command_id, issuer_ebrid=platform.settings.ebrid, issued_unix=now
-            )
-            c.start.ebmid = "43415230000000103010101202611279999"
-            c.start.alert_id = alert_id
-            c.start.drill = True
-            c.start.regions.extend(regions)
-            c.start.texts.add(language="zho", title="伪造", body="伪造")
-            return c
-
+        common = {"alert_id": alert_id, "issuer": platform.settings.ebrid, "now": now}
         county = ["341523000000"]
         impostor = SoftwareSigner(SM2PrivateKey.generate(), platform.signer.cert_sn)
+        real = platform.signer
         messages = [
-            seal_command(command("forged", county), impostor, signed_at=now),
-            seal_command(command("stale", county), platform.signer, signed_at=now - 3600),
-            seal_command(command("replayed", county), platform.signer, signed_at=now),
-            seal_command(command("replayed", ["341523100000"]), platform.signer, signed_at=now),
-            seal_command(command("elsewhere", ["341522000000"]), platform.signer, signed_at=now),
+            seal_command(_fake_start("forged", county, **common), impostor, signed_at=now),
+            seal_command(_fake_start("stale", county, **common), real, signed_at=now - 3600),
+            seal_command(_fake_start("replayed", county, **common), real, signed_at=now),
+            seal_command(_fake_start("replayed", ["341523100000"], **common), real, signed_at=now),
+            seal_command(_fake_start("elsewhere", ["341522000000"], **common), real, signed_at=now),
         ]
-
-        async def inject() -> None:
-            for payload in messages:
-                await platform.link.publish(region_topic(RegionCode("341523000000")), payload)
-
-        client.portal.call(inject)  # type: ignore[union-attr]
+        client.portal.call(_inject, platform.link, messages)  # type: ignore[union-attr]
         reasons: collections.Counter[str] = collections.Counter()
         for _ in range(200):
             log = client.get(f"/api/v1/alerts/{alert_id}/log?limit=10000").json()["items"]
