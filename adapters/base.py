@@ -145,6 +145,7 @@ BUILTIN_ADAPTERS: dict[str, tuple[str, str]] = {
     "dth": ("adapters.dth", "DthAdapter"),
     "fm": ("adapters.fm", "FmAdapter"),
     "legacy-ip": ("adapters.legacy_ip", "LegacyIpGateway"),
+    "platform": ("adapters.platform_link", "LowerPlatformAdapter"),
 }
 
 

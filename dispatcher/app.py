@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -15,15 +16,19 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adapters.base import Adapter, AdapterContext, AdapterRegistry, default_registry
+from adapters.ebd_client import EbdClient
 from dispatcher.api import alerts as alerts_api
 from dispatcher.api import ebd as ebd_api
+from dispatcher.api import links as links_api
 from dispatcher.api import terminals as terminals_api
-from dispatcher.config import ConfigError, Settings
+from dispatcher.config import ConfigError, LinkConfig, Settings
+from dispatcher.console import mount_console
 from dispatcher.logging import configure_logging
 from dispatcher.metrics import Metrics
 from dispatcher.services.acks import AckCollector
 from dispatcher.services.fanout import Fanout, FanoutConfig
 from dispatcher.services.geometry import PackagedRegions
+from dispatcher.services.hierarchy import Hierarchy
 from dispatcher.services.intake import IntakeContext
 from dispatcher.services.ratelimit import RateLimiter
 from dispatcher.services.uplinks import UplinkService
@@ -33,6 +38,7 @@ from dispatcher.store.errors import StoreUnavailable
 from dispatcher.store.records import NewAdapter
 from signing.signer import Signer, load_signer
 from signing.trust import TrustStore
+from simulators.drill.schedule import start_scheduled_drills
 from terminals.broker import EmbeddedBroker
 from terminals.link import TerminalLink
 
@@ -54,6 +60,7 @@ class Platform:
     signer: Signer
     uplinks: UplinkService
     adapters: dict[str, Adapter] = field(default_factory=dict)
+    hierarchy: Hierarchy | None = None  # set by create_app
     link: TerminalLink | None = None
     broker: EmbeddedBroker | None = None
 
@@ -71,6 +78,31 @@ def platform_signer(settings: Settings) -> Signer:
         return load_signer(settings.private_key, settings.cert_sn)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"private_key: cannot load {settings.private_key}: {exc}") from exc
+
+
+def link_adapter(settings: Settings, link: LinkConfig) -> NewAdapter:
+    """A lower platform is planned like any adapter, covering its own jurisdiction."""
+    key = Path(link.pubkey)
+    pubkey = (
+        link.pubkey
+        if "BEGIN" in link.pubkey
+        else str(key if key.is_absolute() else (settings.dir / key).resolve())
+    )
+    return NewAdapter(
+        ebrid=link.ebrid,
+        bearer="platform",
+        regions=[link.region.value],
+        enabled=True,
+        healthy=True,
+        config={
+            "url": link.url,
+            "cert_sn": link.cert_sn,
+            "pubkey": pubkey,
+            "fallback": link.fallback,
+            "own_url": settings.public_url,
+            "site": link.name or link.ebrid,
+        },
+    )
 
 
 async def start_link(platform: Platform) -> None:
@@ -148,8 +180,18 @@ def create_app(
         clock=clock,
         heartbeat_timeout=settings.heartbeat_timeout_seconds,
     )
+    signer = platform_signer(settings)
+    hierarchy = Hierarchy(
+        settings=settings,
+        db=db,
+        acks=acks,
+        clock=clock,
+        client=EbdClient(
+            signer=signer, ebrid=settings.ebrid, own_url=settings.public_url, clock=clock
+        ),
+    )
     platform = Platform(
-        settings, db, metrics, intake, acks, fanout, platform_signer(settings), uplinks, adapters
+        settings, db, metrics, intake, acks, fanout, signer, uplinks, adapters, hierarchy
     )
 
     @asynccontextmanager
@@ -168,6 +210,8 @@ def create_app(
                         config=dict(cfg.config),
                     ),
                 )
+            for link in settings.lowers:
+                await repo.upsert_adapter(session, adapter=link_adapter(settings, link))
             rows = await repo.list_adapters(session)
             await session.commit()
         await start_link(platform)
@@ -188,12 +232,17 @@ def create_app(
         await acks.start()
         await uplinks.start()
         await fanout.start()
+        await hierarchy.start()
+        drills = await start_scheduled_drills(app, platform, clock)
         log.info(
             "platform %s started (%s, %d adapters)", settings.ebrid, settings.level, len(adapters)
         )
         try:
             yield
         finally:
+            if drills is not None:
+                await drills.stop()
+            await hierarchy.stop()
             await fanout.stop()
             if platform.link is not None:
                 await platform.link.stop()
@@ -211,7 +260,9 @@ def create_app(
     app.state.platform = platform
     app.include_router(alerts_api.router)
     app.include_router(ebd_api.router)
+    app.include_router(links_api.router)
     app.include_router(terminals_api.router)
+    mount_console(app, platform)
 
     @app.middleware("http")
     async def time_intake(request: Request, call_next: Any) -> Response:

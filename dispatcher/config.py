@@ -37,6 +37,47 @@ class AdapterConfig(BaseSettings):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class LinkConfig(BaseSettings):
+    """A peer platform: the upper one we report to, or a lower one we forward to.
+
+    ``fallback`` lower links (越级) are used only for areas whose regular lower platform has
+    gone silent: e.g. a national platform's direct links to the counties of a province.
+    """
+
+    role: Literal["upper", "lower"]
+    url: str
+    ebrid: str
+    cert_sn: str
+    pubkey: str
+    name: str = ""
+    fallback: bool = False
+
+    @field_validator("ebrid")
+    @classmethod
+    def _link_ebrid(cls, value: str) -> str:
+        try:
+            return ResourceCode(value).value
+        except CodeError as exc:
+            raise ValueError(f"links.ebrid: {exc}") from exc
+
+    @property
+    def region(self) -> RegionCode:
+        return ResourceCode(self.ebrid).region
+
+
+class DrillSchedule(BaseSettings):
+    """A required test run as a drill (simulators/drill/schedule.py, docs/drills.md)."""
+
+    name: str
+    every: Literal["weekly", "monthly"]
+    weekday: int = Field(0, ge=0, le=6)  # weekly: 0 = Monday
+    day: int = Field(1, ge=1, le=28)  # monthly
+    at: str = Field("10:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")  # local time
+    area: list[str] = Field(default_factory=list)  # default: the whole jurisdiction
+    min_coverage: float = Field(0.9, ge=0, le=1)
+    wait_seconds: float = Field(300.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EBC_", extra="ignore")
 
@@ -77,6 +118,31 @@ class Settings(BaseSettings):
     ack_flush_interval: float = 0.05
 
     adapters: list[AdapterConfig] = Field(default_factory=list)
+    links: list[LinkConfig] = Field(default_factory=list)
+    link_heartbeat_seconds: float = 30.0
+    link_missed_beats: int = 3
+    link_report_interval: float = 2.0
+    public_url: str | None = None
+    address: str = ""
+    contact: str = ""
+    phone: str = ""
+    longitude: float | None = None
+    latitude: float | None = None
+
+    # Operator console (/console, docs/console.md).
+    console_session_idle_seconds: int = Field(900, ge=1)
+    console_session_max_seconds: int = Field(12 * 3600, ge=1)
+    console_lockout_attempts: int = Field(5, ge=1)
+    console_lockout_seconds: int = Field(900, ge=1)
+    console_secure_cookies: bool = False
+    console_sse_interval: float = Field(1.0, gt=0)
+    console_sse_max_seconds: float = Field(300.0, gt=0)
+    # Template key -> EventType, for deployments whose code table differs from the defaults.
+    console_event_types: dict[str, str] = Field(default_factory=dict)
+
+    # Scheduled drills (weekly/monthly required tests), in local time at this UTC offset.
+    drill_schedules: list[DrillSchedule] = Field(default_factory=list)
+    drill_utc_offset_hours: float = Field(8.0, ge=-12, le=14)
 
     @classmethod
     def settings_customise_sources(
@@ -132,6 +198,10 @@ class Settings(BaseSettings):
             if path is not None and not path.is_absolute():
                 setattr(self, name, (self.dir / path).resolve())
         return self
+
+    @property
+    def lowers(self) -> list[LinkConfig]:
+        return [link for link in self.links if link.role == "lower"]
 
     @property
     def jurisdiction(self) -> RegionCode:

@@ -14,7 +14,7 @@ from amqtt.broker import Broker
 log = logging.getLogger("ebc.broker")
 
 
-class _Broker(Broker):
+class _Broker(Broker):  # type: ignore[misc]
     """amqtt 0.12 with one fix: on connect it offers each client the retained messages of
     every filter ANY client subscribed to, so every terminal got every other terminal's
     retained status. Retained messages now go only to sessions subscribed to the filter."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -87,7 +88,12 @@ async def list_alerts(
 async def get_alert(request: Request, alert_id: str) -> Response:
     platform = request.app.state.platform
     try:
-        view = await status_service.alert_status(platform.db, alert_id=alert_id)
+        settings = platform.settings
+        view = await status_service.alert_status(
+            platform.db, alert_id=alert_id, now=platform.intake.clock(),
+            silent_after=dt.timedelta(
+                seconds=settings.link_heartbeat_seconds * settings.link_missed_beats),
+        )
     except StoreUnavailable as exc:
         return problem("unavailable", 503, str(exc))
     if view is None:

@@ -39,6 +39,7 @@ async def receive(request: Request) -> Response:
             ctx=platform.intake,
             signer=platform.signer,
             own_url=str(request.base_url).rstrip("/") + "/ebd",
+            peers=platform.hierarchy,
         )
     except IntakeError as exc:
         return from_intake_error(exc, instance="/ebd")

@@ -31,9 +31,11 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.region", "app", "region"),
     ("dispatcher.cli.platform", "register", None),
     ("dispatcher.cli.demo", "register", None),
+    ("dispatcher.cli.links", "register", None),
     ("dispatcher.cli.terminal", "register", None),
     ("dispatcher.cli.receiver", "register", None),
     ("dispatcher.cli.users", "app", "user"),
+    ("dispatcher.cli.drill", "app", "drill"),
 ]
 
 for module_name, attribute, sub_name in _AREAS:

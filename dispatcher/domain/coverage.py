@@ -122,3 +122,38 @@ def brd_state_code(*, cancelled: bool, waiting: bool, tasks: Sequence[TaskView])
     if any(t.state in (TaskState.ACKED, TaskState.PARTIAL) for t in tasks):
         return BrdStateCode.SUCCESS
     return BrdStateCode.FAILURE
+
+
+@dataclass(frozen=True)
+class LowerReport:
+    """What a lower platform last reported for an alert (EBMStateResponse / EBMBrdLog)."""
+
+    platform: str
+    region: str
+    brd_state_code: int | None
+    targeted: int
+    acked: int
+    silent: bool
+
+
+def roll_up(own: Coverage, lower: Sequence[LowerReport]) -> Coverage:
+    """An upper platform's coverage: its own terminals plus what its lower platforms reached."""
+    by_bearer = {k: v for k, v in own.by_bearer.items() if k != "platform"}
+    by_region = dict(own.by_region)
+    if lower:
+        by_bearer["platform"] = Tally(sum(r.targeted for r in lower), sum(r.acked for r in lower))
+    for report in lower:
+        previous = by_region.get(report.region, Tally(0, 0))
+        by_region[report.region] = Tally(
+            previous.targeted + report.targeted, previous.acked + report.acked
+        )
+    overall = Tally(
+        sum(t.targeted for t in by_bearer.values()), sum(t.acked for t in by_bearer.values())
+    )
+    return Coverage(
+        overall=overall,
+        by_bearer=dict(sorted(by_bearer.items())),
+        by_region=dict(sorted(by_region.items())),
+        not_reached=own.not_reached,
+        refused=own.refused,
+    )

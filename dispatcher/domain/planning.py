@@ -18,6 +18,7 @@ class Bearer(StrEnum):
     CABLE = "cable"
     DTH = "dth"
     LEGACY_IP = "legacy-ip"
+    PLATFORM = "platform"
     FAKE = "fake"
 
 
@@ -33,6 +34,8 @@ class AdapterInfo:
     regions: tuple[RegionCode, ...]
     enabled: bool = True
     healthy: bool = True
+    #: Used only for targets that no regular adapter covers (越级: a silent lower platform).
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class TaskSpec:
     not_before: dt.datetime
     deadline: dt.datetime
     max_attempts: int
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,12 +127,27 @@ def plan(
     tasks: list[TaskSpec] = []
     covered: list[RegionCode] = []
     usable = [a for a in sorted(adapters, key=lambda a: a.ebrid) if a.enabled and a.healthy]
-    for adapter in usable:
+    regular = [a for a in usable if not a.fallback]
+    for adapter in [*regular, *(a for a in usable if a.fallback)]:
+        wanted = target_set
+        if adapter.fallback:
+            # only where no healthy regular adapter of its kind answers for the area
+            answered = [r for a in regular if a.bearer is adapter.bearer for r in a.regions]
+            wanted = tuple(t for t in target_set if not any(r.contains(t) for r in answered))
         regions = minimal(
             inside
             for own in adapter.regions
-            for target in target_set
+            for target in wanted
             if (inside := overlap(own, target)) is not None
+            and (
+                not adapter.fallback
+                or not any(
+                    r.contains(inside)
+                    for a in regular
+                    if a.bearer is adapter.bearer
+                    for r in a.regions
+                )
+            )
         )
         if not regions:
             continue
@@ -155,6 +174,7 @@ def plan(
                 not_before=not_before,
                 deadline=deadline,
                 max_attempts=max_attempts,
+                fallback=adapter.fallback,
             )
         )
     uncovered = tuple(t for t in target_set if not any(c.contains(t) for c in covered))

@@ -7,14 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from dispatcher.errors import IntakeError
-from dispatcher.services.formats import CHINA_TZ, ebm_to_message
+from dispatcher.services.formats import CHINA_TZ, ebm_to_message, message_fingerprint
 from dispatcher.services.intake import IntakeContext, admit
 from dispatcher.store import repo
 from dispatcher.store.errors import StoreUnavailable
 from protocols.codes import EBDID, ResourceCode
 from protocols.ebd import (
+    Body,
     ConnectionCheck,
     Dest,
     Ebd,
@@ -51,14 +53,19 @@ class EbdAnswer:
 
 
 async def receive_package(
-    *, data: bytes, ctx: IntakeContext, signer: Signer, own_url: str | None
+    *,
+    data: bytes,
+    ctx: IntakeContext,
+    signer: Signer,
+    own_url: str | None,
+    peers: PeerReceiver | None = None,
 ) -> EbdAnswer:
     now = ctx.clock()
     verified: VerifiedPackage | None = None
     alert_id: str | None = None
     try:
         verified = open_verified(data, ctx.trust, at=now)
-        code, desc, alert_id = await _handle(verified, ctx, now)
+        code, desc, alert_id = await _handle(verified, ctx, now, peers)
     except (ProtocolError, SignatureError) as exc:
         code, desc = ResultCode(result_code_for(exc)), str(exc)
     except IntakeError as exc:
@@ -71,13 +78,37 @@ async def receive_package(
     return EbdAnswer(answer, int(code), desc, alert_id)
 
 
+class PeerReceiver(Protocol):
+    """Reports and heartbeats from linked platforms (dispatcher.services.hierarchy)."""
+
+    async def heard(self, ebrid: str) -> None: ...
+
+    async def receive(self, body: Body, *, src: str) -> tuple[int, str]: ...
+
+
 async def _handle(
-    verified: VerifiedPackage, ctx: IntakeContext, now: dt.datetime
+    verified: VerifiedPackage,
+    ctx: IntakeContext,
+    now: dt.datetime,
+    peers: PeerReceiver | None,
 ) -> tuple[ResultCode, str, str | None]:
     body = verified.ebd.body
-    if isinstance(body, ConnectionCheck):
-        return ResultCode.OK, "connection check received", None
+    src = verified.ebd.src.ebrid.value
+    holder = verified.signer.holder_ebrid
+    if holder and holder != src:
+        raise IntakeError(
+            "signature-invalid",
+            f"the package claims to come from {src} but is signed with the certificate of {holder}",
+        )
+    if not isinstance(body, Ebm):
+        if peers is not None:
+            code, desc = await peers.receive(body, src=src)
+            return ResultCode(code), desc, None
+        if isinstance(body, ConnectionCheck):
+            return ResultCode.OK, "connection check received", None
     if isinstance(body, Ebm):
+        if peers is not None:
+            await peers.heard(src)
         message = ebm_to_message(body)
         result = await admit(
             message=message,
@@ -87,6 +118,7 @@ async def _handle(
             signed_at=int(now.timestamp()),
             ctx=ctx,
             now=now,
+            digest=message_fingerprint(message),
         )
         verb = "accepted" if result.created else "already accepted"
         return ResultCode.OK, f"EBM {message.identifier} {verb}", result.alert_id

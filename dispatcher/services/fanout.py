@@ -401,7 +401,11 @@ async def check_acks_complete(
 def build_transmission(
     alert: AlertRecord, task: TaskRecord, targets: tuple[str, ...], cancels: str | None
 ) -> Transmission:
-    extra: dict[str, object] = {"adapter": task.adapter_ebrid}
+    extra: dict[str, object] = {
+        "adapter": task.adapter_ebrid,
+        "accepted_at": alert.created_at,
+        "deadline": task.deadline,
+    }
     if cancels:
         extra["cancels"] = cancels
     return Transmission(

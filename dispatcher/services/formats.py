@@ -10,6 +10,7 @@ messages are not broadcast. The GY/T EventType comes from an ``eventCode`` named
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from typing import Any
 
@@ -269,3 +270,22 @@ def ebm_to_message(ebm: Ebm) -> AlertMessage:
         end=_beijing(basic.end_time),
         drill=msg_type.is_drill,
     )
+
+
+def message_fingerprint(message: AlertMessage) -> str:
+    """SHA-256 of what an alert says, not of the bytes that carried it: the same EBM reaching
+    a platform through its province and directly (越级) is one alert."""
+    document = {
+        "identifier": message.identifier,
+        "sender": message.sender,
+        "msg_type": int(message.msg_type),
+        "event_type": message.event_type,
+        "severity": int(message.severity),
+        "texts": [[t.language, t.title, t.description] for t in message.texts],
+        "areas": sorted(c.value for c in message.area_codes),
+        "start": message.start.isoformat() if message.start else None,
+        "end": message.end.isoformat() if message.end else None,
+        "references": list(message.references),
+    }
+    canonical = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.sha256(canonical).hexdigest()

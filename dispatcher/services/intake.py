@@ -117,9 +117,14 @@ async def admit(
     signed_at: int,
     ctx: IntakeContext,
     now: dt.datetime,
+    digest: str | None = None,
 ) -> IntakeResult:
-    """Authorise, plan and persist an authenticated, parsed alert."""
-    digest = hashlib.sha256(raw).hexdigest()
+    """Authorise, plan and persist an authenticated, parsed alert.
+
+    ``digest`` decides "the same alert again": the body's SHA-256 unless the caller knows a
+    better identity (EBD packages: the EBM's content, whatever package carried it).
+    """
+    digest = digest or hashlib.sha256(raw).hexdigest()
     try:
         async with ctx.db.session() as session:
             existing = await repo.find_alert(
@@ -290,7 +295,12 @@ async def _plan(
 ) -> Plan:
     adapters = [
         AdapterInfo(
-            a.ebrid, Bearer(a.bearer), tuple(RegionCode(r) for r in a.regions), a.enabled, a.healthy
+            a.ebrid,
+            Bearer(a.bearer),
+            tuple(RegionCode(r) for r in a.regions),
+            a.enabled,
+            a.healthy,
+            fallback=bool(a.config.get("fallback")),
         )
         for a in await repo.list_adapters(session)
     ]
@@ -365,6 +375,20 @@ def _accept_events(
             },
         ),
     ]
+    fallback = [t for t in the_plan.tasks if t.fallback]
+    if fallback:
+        # 越级: said plainly in the log, with the areas reached directly
+        events.append(
+            NewLogEvent(
+                alert_id=alert_id,
+                event="alert.fallback",
+                at=now,
+                detail={
+                    "reason": "the regular lower platform for these areas is silent",
+                    "direct": {t.adapter_ebrid: [r.value for r in t.regions] for t in fallback},
+                },
+            )
+        )
     events.extend(
         NewLogEvent(
             alert_id=alert_id,

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from dispatcher.domain.coverage import TaskView, brd_state_code, summarise
+from dispatcher.domain.coverage import (
+    LowerReport,
+    TaskView,
+    brd_state_code,
+    roll_up,
+    summarise,
+)
 from dispatcher.domain.tasks import TaskState
 from dispatcher.store import repo
 from dispatcher.store.db import Database
@@ -46,7 +53,15 @@ async def list_alerts(db: Database, **filters: Any) -> dict[str, Any]:
     }
 
 
-async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
+async def alert_status(
+    db: Database,
+    *,
+    alert_id: str,
+    silent_after: dt.timedelta | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any] | None:
+    """State, targets and coverage; with lower platforms, their reports rolled up and the
+    ones gone silent (no heartbeat for ``silent_after``) marked."""
     async with db.session() as session:
         alert = await repo.get_alert(session, alert_id=alert_id)
         if alert is None:
@@ -57,8 +72,36 @@ async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
             session, ebrids=sorted({t for task in tasks for t in task.targets})
         )
         timeline = await repo.alert_timeline(session, alert_id=alert_id)
+        reports = {
+            r.platform_ebrid: r for r in await repo.reports_for_alert(session, alert_id=alert_id)
+        }
+        heard = {link.ebrid: link.last_heard for link in await repo.list_links(session)}
     views = [TaskView(t.id, t.bearer, TaskState(t.state), tuple(t.targets)) for t in tasks]
-    coverage = summarise(views, [(a.target, a.state) for a in acks], region_of=terminals)
+    own = summarise(
+        [v for v in views if v.bearer != "platform"],
+        [(a.target, a.state) for a in acks],
+        region_of=terminals,
+    )
+    moment = now or dt.datetime.now(dt.UTC)
+
+    def silent(ebrid: str) -> bool:
+        last = heard.get(ebrid)
+        return silent_after is not None and (last is None or moment - last > silent_after)
+
+    lower = []
+    for t in (t for t in tasks if t.bearer == "platform"):
+        report = reports.get(t.adapter_ebrid)
+        lower.append(
+            LowerReport(
+                platform=t.adapter_ebrid,
+                region=t.regions[0] if t.regions else "",
+                brd_state_code=report.brd_state_code if report else None,
+                targeted=report.targeted if report else 0,
+                acked=report.acked if report else 0,
+                silent=silent(t.adapter_ebrid),
+            )
+        )
+    coverage = roll_up(own, lower)
     waiting = alert.state == "waiting"
     return {
         **alert_summary(alert),
@@ -75,6 +118,19 @@ async def alert_status(db: Database, *, alert_id: str) -> dict[str, Any] | None:
         "by_bearer": {k: v.as_dict() for k, v in coverage.by_bearer.items()},
         "by_region": {k: v.as_dict() for k, v in coverage.by_region.items()},
         "not_reached": list(coverage.not_reached[:1000]),
+        "lower_platforms": [
+            {
+                "ebrid": r.platform,
+                "region": r.region,
+                "brd_state_code": r.brd_state_code,
+                "targeted": r.targeted,
+                "acked": r.acked,
+                "coverage": round(r.acked / r.targeted, 6) if r.targeted else 0.0,
+                "reported": r.brd_state_code is not None,
+                "silent": r.silent,
+            }
+            for r in lower
+        ],
         "refused": list(coverage.refused[:1000]),
         "tasks": [
             {

@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -189,6 +190,37 @@ class PlatformCounter(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
+class PlatformLink(Base):
+    """A peer platform of the hierarchy and what was last heard from it (revision 0004)."""
+
+    __tablename__ = "platform_links"
+
+    ebrid: Mapped[str] = mapped_column(EBRID, primary_key=True)
+    role: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(String(512))
+    last_heard: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_sent: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    resources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class PlatformReport(Base):
+    """The latest EBMStateResponse a lower platform sent for one of our alerts."""
+
+    __tablename__ = "platform_reports"
+
+    alert_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    platform_ebrid: Mapped[str] = mapped_column(EBRID, primary_key=True)
+    brd_state_code: Mapped[int] = mapped_column(Integer)
+    coverage_rate: Mapped[float] = mapped_column(Float)
+    targeted: Mapped[int] = mapped_column(Integer)
+    acked: Mapped[int] = mapped_column(Integer)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
 def _table(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
@@ -202,3 +234,5 @@ ACKS = _table(Ack)
 ADAPTERS = _table(Adapter)
 TERMINALS = _table(Terminal)
 PLATFORM_COUNTERS = _table(PlatformCounter)
+PLATFORM_LINKS = _table(PlatformLink)
+PLATFORM_REPORTS = _table(PlatformReport)

@@ -27,6 +27,10 @@ class Server:
         self.broker_port = free_port()
 
     def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
         log = open(self.directory / "server.log", "ab")  # noqa: SIM115
         env = {**os.environ, "EBC_EMBEDDED_BROKER_PORT": str(self.broker_port)}
         self.proc = subprocess.Popen(
@@ -44,7 +48,9 @@ class Server:
             stderr=log,
             env=env,
         )
-        for _ in range(200):
+
+    def wait_ready(self, attempts: int = 600) -> None:
+        for _ in range(attempts):
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return

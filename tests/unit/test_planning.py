@@ -125,7 +125,55 @@ def test_red_before_blue_and_real_before_drill() -> None:
 def test_ip_adapter_without_known_terminals_plans_nothing() -> None:
     ip = AdapterInfo("43415230000000314010201", Bearer.IP, (SHUCHENG,))
     result = plan(
-        targets=[SHUCHENG], adapters=[ip], terminals=[],
-        severity=Severity.RED, drill=False, start=None, end=None, now=NOW,
+        targets=[SHUCHENG],
+        adapters=[ip],
+        terminals=[],
+        severity=Severity.RED,
+        drill=False,
+        start=None,
+        end=None,
+        now=NOW,
     )
     assert result.tasks == ()
+
+
+def test_fallback_adapters_only_answer_for_areas_whose_regular_adapter_is_down() -> None:
+    anhui = AdapterInfo("23400000000000101010101", Bearer.PLATFORM, (RegionCode.parse("34"),))
+    jiangsu = AdapterInfo(
+        "23200000000000101010101", Bearer.PLATFORM, (RegionCode.parse("32"),), healthy=False
+    )
+    direct_js = AdapterInfo(
+        "43201150000000101010101", Bearer.PLATFORM, (RegionCode.parse("320115"),), fallback=True
+    )
+    direct_ah = AdapterInfo("43415230000000101010101", Bearer.PLATFORM, (SHUCHENG,), fallback=True)
+    targets = [RegionCode.parse("34"), RegionCode.parse("32")]
+    result = plan(
+        targets=targets,
+        adapters=[anhui, jiangsu, direct_js, direct_ah],
+        terminals=[],
+        severity=Severity.RED,
+        drill=False,
+        start=None,
+        end=None,
+        now=NOW,
+    )
+    used = {t.adapter_ebrid: t for t in result.tasks}
+    assert set(used) == {anhui.ebrid, direct_js.ebrid}
+    assert used[direct_js.ebrid].fallback and not used[anhui.ebrid].fallback
+    assert used[direct_js.ebrid].targets == ("320115000000",)
+    healthy = plan(
+        targets=targets,
+        adapters=[
+            anhui,
+            AdapterInfo(jiangsu.ebrid, Bearer.PLATFORM, jiangsu.regions),
+            direct_js,
+            direct_ah,
+        ],
+        terminals=[],
+        severity=Severity.RED,
+        drill=False,
+        start=None,
+        end=None,
+        now=NOW,
+    )
+    assert {t.adapter_ebrid for t in healthy.tasks} == {anhui.ebrid, jiangsu.ebrid}
