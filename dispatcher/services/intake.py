@@ -39,7 +39,9 @@ from signing.trust import TrustEntry, TrustStore
 
 log = logging.getLogger("ebc.intake")
 
-FINAL_ALERT_STATES = frozenset({"completed", "partial", "failed", "cancelled", "expired"})
+#: An alert in these states can no longer be updated or cancelled. A "completed" alert is not
+#: among them: everyone acked, but it is still on air until its end time, so it can be stopped.
+ENDED_ALERT_STATES = frozenset({"cancelled", "expired"})
 
 
 class RegionKnowledge(Protocol):
@@ -139,7 +141,7 @@ async def admit(
                     "with different content; send an Update that references it instead",
                 )
             authorise(message, issuer)
-            referenced = await _referenced(session, message)
+            referenced = await _referenced(session, message, now)
             targets = _targets(message, referenced, ctx)
             authorise_regions(targets, issuer)
             kept, dropped = narrow_to_jurisdiction(targets, ctx.jurisdiction)
@@ -218,7 +220,9 @@ def authorise_regions(targets: Sequence[RegionCode], issuer: TrustEntry) -> None
         )
 
 
-async def _referenced(session: AsyncSession, message: AlertMessage) -> list[AlertRecord]:
+async def _referenced(
+    session: AsyncSession, message: AlertMessage, now: dt.datetime
+) -> list[AlertRecord]:
     needs_reference = message.is_cancel or message.is_update
     if not needs_reference:
         return []
@@ -236,10 +240,12 @@ async def _referenced(session: AsyncSession, message: AlertMessage) -> list[Aler
                 "reference-unknown",
                 f"the referenced alert {identifier!r} from {message.sender!r} is not known here",
             )
-        if record.state in FINAL_ALERT_STATES or record.superseded_by:
+        ended = record.end_at is not None and record.end_at <= now
+        if record.state in ENDED_ALERT_STATES or record.superseded_by or ended:
+            why = "ended" if ended else record.state
             raise IntakeError(
                 "reference-expired",
-                f"the referenced alert {identifier!r} is already {record.state}"
+                f"the referenced alert {identifier!r} is already {why}"
                 + (" and superseded" if record.superseded_by else ""),
             )
         found.append(record)

@@ -10,6 +10,9 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+# Registers the console's tables on Base.metadata: autogenerate must see every table.
+import dispatcher.console.models  # noqa: F401
+import simulators.drill.store  # noqa: F401  (the drills table, revision 0003)
 from dispatcher.store.coltypes import UTCDateTime
 from dispatcher.store.db import Database
 from dispatcher.store.models import Base

@@ -1,0 +1,1 @@
+"""Console repositories: async, keyword-only, in the caller's transaction (as store.repo)."""

@@ -1,0 +1,1 @@
+"""Console pages, one module per area; mount_console includes them under /console."""
