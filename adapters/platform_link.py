@@ -38,13 +38,18 @@ class LowerPlatformAdapter:
         pem = str(config["pubkey"])
         key = SM2PublicKey.from_pem(pem.encode() if "BEGIN" in pem else Path(pem).read_bytes())
         self._trust = peer_trust(ebrid, str(config["cert_sn"]), key)
-        self._client = EbdClient(signer=context.signer, ebrid=context.platform_ebrid,
-                                 own_url=config.get("own_url"), clock=context.clock)
+        self._client = EbdClient(
+            signer=context.signer,
+            ebrid=context.platform_ebrid,
+            own_url=config.get("own_url"),
+            clock=context.clock,
+        )
         self.down = False
 
     @classmethod
-    def factory(cls, ebrid: str, config: dict[str, Any], context: AdapterContext
-                ) -> LowerPlatformAdapter:
+    def factory(
+        cls, ebrid: str, config: dict[str, Any], context: AdapterContext
+    ) -> LowerPlatformAdapter:
         return cls(ebrid, config, context)
 
     async def start(self) -> None:
@@ -58,8 +63,9 @@ class LowerPlatformAdapter:
         now = self._context.clock()
         start = transmission.start or (accepted if isinstance(accepted, dt.datetime) else now)
         deadline = transmission.extra.get("deadline")
-        end = transmission.end or (deadline if isinstance(deadline, dt.datetime)
-                                   else start + dt.timedelta(hours=1))
+        end = transmission.end or (
+            deadline if isinstance(deadline, dt.datetime) else start + dt.timedelta(hours=1)
+        )
         msg_type = MsgType(transmission.msg_type)
         cancels = transmission.extra.get("cancels")
         return Ebm(
@@ -67,31 +73,49 @@ class LowerPlatformAdapter:
             ebmid=EBMID(transmission.ebmid),
             related_info=RelatedInfo(ebmid=EBMID(str(cancels))) if cancels else None,
             msg_basic_info=MsgBasicInfo(
-                msg_type=msg_type, sender_name=f"EBC {self._context.platform_ebrid}",
-                sender_code=transmission.ebmid[:23], send_time=_local(now),
+                msg_type=msg_type,
+                sender_name=f"EBC {self._context.platform_ebrid}",
+                sender_code=transmission.ebmid[:23],
+                send_time=_local(now),
                 event_type=transmission.event_type if len(transmission.event_type) == 5 else None,
                 severity=Severity(transmission.severity),
-                start_time=_local(start), end_time=_local(end),
+                start_time=_local(start),
+                end_time=_local(end),
             ),
             contents=tuple(
-                MsgContent(language_code=language, msg_title=title or "-", msg_desc=body or None,
-                           area_codes=transmission.regions)
+                MsgContent(
+                    language_code=language,
+                    msg_title=title or "-",
+                    msg_desc=body or title or "-",
+                    area_codes=transmission.regions,
+                )
                 for language, title, body in transmission.texts
-            ) or (MsgContent(language_code="zho", msg_title="-",
-                             area_codes=transmission.regions),),
+            )
+            or (
+                MsgContent(
+                    language_code="zho",
+                    msg_title="-",
+                    msg_desc="-",
+                    area_codes=transmission.regions,
+                ),
+            ),
         )
 
     async def send(self, transmission: Transmission) -> SendReport:
         if self.down:
             return self._all(transmission, Outcome.FAILED, "link down")
         try:
-            answer = await self._client.send(self.url, self.ebm(transmission), dest=self.ebrid,
-                                             trust=self._trust)
+            answer = await self._client.send(
+                self.url, self.ebm(transmission), dest=self.ebrid, trust=self._trust
+            )
         except (PeerError, ValueError) as exc:
             return self._all(transmission, Outcome.FAILED, str(exc))
         if answer.result_code != 1:
-            return self._all(transmission, Outcome.FAILED,
-                             f"ResultCode {answer.result_code}: {answer.description}")
+            return self._all(
+                transmission,
+                Outcome.FAILED,
+                f"ResultCode {answer.result_code}: {answer.description}",
+            )
         return self._all(transmission, Outcome.DELIVERED, answer.description)
 
     async def cancel(self, transmission: Transmission) -> SendReport:

@@ -173,7 +173,8 @@ class Fanout:
                     session,
                     events=[
                         transition_event(
-                            t,
+                            # the store hands back the claimed row, already 'sending'
+                            replace(t, state=TaskState.PLANNED.value),
                             TaskEvent.CLAIM,
                             TaskState.SENDING,
                             now,
@@ -254,6 +255,9 @@ class Fanout:
     ) -> None:
         now = self._clock()
         delivered = already | set(report.delivered)
+        if not error and report.not_delivered:
+            first = report.not_delivered[0]
+            error = f"{first.outcome.value}: {first.detail}" if first.detail else ""
         event = after_send(
             delivered=len(delivered & set(task.targets)),
             total=len(task.targets),

@@ -123,7 +123,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
                     "ebrid": f"4{TOPOLOGY[name][0]}0399010201",
                     "bearer": "fake",
                     "regions": [TOPOLOGY[name][0]],
-                    "config": {},
+                    # 霍邱's loudspeakers take a while to answer, so a cancel can catch them
+                    "config": {"ack_delay": 4.0} if name == "huoqiu" else {},
                 }
             ]
         _configure(
@@ -131,7 +132,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
             adapters=adapters,
             public_url=node.ebd_url,
             link_heartbeat_seconds=0.5,
-            link_missed_beats=3,
+            link_missed_beats=8,
             link_report_interval=0.3,
             poll_interval=0.02,
         )
@@ -313,3 +314,25 @@ def test_silent_province_is_bypassed_and_the_log_says_so(nodes: dict[str, Node])
     assert [p["ebrid"] for p in status["lower_platforms"]] == [nodes["jiangning"].info["ebrid"]]
     events = [e["event"] for e in status["timeline"]]
     assert "alert.fallback" in events
+
+
+def test_cancel_travels_down_the_hierarchy(nodes: dict[str, Node]) -> None:
+    national, anhui, huoqiu = nodes["national"], nodes["anhui"], nodes["huoqiu"]
+    response = _post(national, cap_alert("nat-0003", geocode="341522"))
+    assert response.status_code == 202, response.text
+    alert_id = response.json()["id"]
+    ebmid = _status(national, alert_id)["ebmid"]
+    at_county = _until(
+        lambda: [a for a in _alerts(huoqiu) if a["identifier"] == ebmid], "the alert reaches 霍邱"
+    )[0]
+    cancel = httpx.post(
+        f"{national.server.url}/api/v1/alerts/{alert_id}/cancel",
+        content=b"",
+        headers=ISSUER.headers(b"", content_type="application/json"),
+        timeout=10,
+    )
+    assert cancel.status_code == 202, cancel.text
+    assert _status(national, alert_id)["state"] == "cancelled"
+    _until(lambda: _status(huoqiu, at_county["id"])["state"] == "cancelled", "霍邱 cancels")
+    at_province = next(a for a in _alerts(anhui) if a["identifier"] == ebmid)
+    assert _status(anhui, at_province["id"])["state"] == "cancelled"
