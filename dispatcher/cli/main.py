@@ -32,6 +32,7 @@ _AREAS: list[tuple[str, str, str | None]] = [
     ("dispatcher.cli.platform", "register", None),
     ("dispatcher.cli.demo", "register", None),
     ("dispatcher.cli.links", "register", None),
+    ("dispatcher.cli.adapters", "register", None),
     ("dispatcher.cli.terminal", "register", None),
     ("dispatcher.cli.receiver", "register", None),
     ("dispatcher.cli.users", "app", "user"),
