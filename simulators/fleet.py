@@ -12,10 +12,8 @@ keeps the plaintext in ``DIR/fleet.json`` (mode 0600), so a later run logs in wi
 from __future__ import annotations
 
 import asyncio
-import base64
 import copy
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -38,6 +36,7 @@ from signing.block import SignatureBlock
 from signing.errors import SignatureError
 from signing.freshness import check_fresh
 from signing.trust import TrustStore
+from terminals import credentials
 from terminals.agent import Opener, TerminalAgent
 from terminals.envelope import CommandRejected, Rejection, VerifiedCommand, open_command
 from terminals.link import BrokerAddress
@@ -213,22 +212,12 @@ class Fleet:
 # -- provisioning -------------------------------------------------------------------------
 
 
-def hash_password(
-    password: str, *, salt: str | None = None, iterations: int = HASH_ITERATIONS
-) -> str:
-    """Django's ``pbkdf2_sha256$iterations$salt$base64(hash)`` layout, readable by passlib."""
-    salt = salt or secrets.token_urlsafe(12)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
-    return f"pbkdf2_sha256${iterations}${salt}${base64.b64encode(digest).decode()}"
+def hash_password(password: str) -> str:
+    """Simulated terminals' passwords are random 128-bit tokens: stretching adds nothing."""
+    return credentials.hash_password(password, iterations=HASH_ITERATIONS)
 
 
-def check_password(password: str, encoded: str) -> bool:
-    try:
-        algorithm, iterations, salt, _ = encoded.split("$")
-        expected = hash_password(password, salt=salt, iterations=int(iterations))
-    except ValueError:
-        return False
-    return algorithm == "pbkdf2_sha256" and hmac.compare_digest(expected, encoded)
+check_password = credentials.verify_password
 
 
 def townships(region: str) -> list[RegionCode]:

@@ -1,4 +1,5 @@
-"""Terminal passwords: generated, shown once, stored only as salted PBKDF2-SHA256 hashes."""
+"""Terminal passwords: generated, shown once, stored only as salted PBKDF2-SHA256 hashes in
+Django's ``pbkdf2_sha256$iterations$salt$base64(hash)`` layout (passlib reads it too)."""
 
 from __future__ import annotations
 
@@ -7,33 +8,24 @@ import hashlib
 import hmac
 import secrets
 
+SCHEME = "pbkdf2_sha256"
 ITERATIONS = 100_000
-SCHEME = "pbkdf2-sha256"
 
 
 def new_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-def hash_password(password: str, *, iterations: int = ITERATIONS) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    return "$".join([SCHEME, str(iterations), _b64(salt), _b64(digest)])
+def hash_password(password: str, *, salt: str | None = None, iterations: int = ITERATIONS) -> str:
+    salt = salt or secrets.token_urlsafe(12)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
+    return f"{SCHEME}${iterations}${salt}${base64.b64encode(digest).decode()}"
 
 
 def verify_password(password: str, stored: str) -> bool:
     try:
-        scheme, iterations, salt, digest = stored.split("$")
-        if scheme != SCHEME:
-            return False
-        expected = base64.urlsafe_b64decode(digest + "==")
-        actual = hashlib.pbkdf2_hmac(
-            "sha256", password.encode(), base64.urlsafe_b64decode(salt + "=="), int(iterations)
-        )
-    except (ValueError, TypeError):
+        scheme, iterations, salt, _ = stored.split("$")
+        expected = hash_password(password, salt=salt, iterations=int(iterations))
+    except ValueError:
         return False
-    return hmac.compare_digest(actual, expected)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+    return scheme == SCHEME and hmac.compare_digest(expected, stored)
