@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dispatcher.cli.output import emit, fail, read_input_file
+from dispatcher.cli.output import emit, fail, read_input_file, usage
 from dispatcher.config import ConfigError, Settings, load_settings
 from protocols.codes import CertSN, RegionCode, ResourceCode
 from protocols.errors import CodeError
@@ -184,9 +184,18 @@ def fleet_run_command(
         ),
     ] = None,
     heartbeat: Annotated[int, typer.Option("--heartbeat", min=1, help="Seconds.")] = 60,
+    bearers: Annotated[
+        str | None,
+        typer.Option(
+            "--bearers",
+            help="Add receivers of other bearers, e.g. "
+            "dtmb=1,cable=1,dth=1,fm=1,legacy-ip=5 (ip=N overrides --count).",
+        ),
+    ] = None,
 ) -> None:
     """Provision COUNT simulated IP loudspeakers across the platform's townships into its
-    inventory, then run them until interrupted."""
+    inventory (and, with --bearers, broadcast receivers and legacy loudspeakers listening to
+    the platform's adapters), then run them until interrupted."""
     from signing.errors import KeyFormatError
     from signing.sm2 import SM2PublicKey
     from simulators.fleet import Fleet, provision_fleet
@@ -200,6 +209,18 @@ def fleet_run_command(
     except KeyFormatError as exc:
         fail(f"{settings.public_key}: {exc.message}", code=exc.code)
     url = broker or settings.mqtt_url or DEFAULT_BROKER
+    from simulators.mixed_fleet import MixedFleet, parse_mix
+
+    try:
+        mix = parse_mix(bearers or "")
+    except ValueError as exc:
+        usage(str(exc))
+    count = mix.get("ip", count)
+    others = MixedFleet(settings, url, anchor_for_key(key, settings.cert_sn), mix)
+    try:
+        others.plan()
+    except ValueError as exc:
+        fail(str(exc))
     _logging()
     log = logging.getLogger("ebc.fleet")
 
@@ -218,6 +239,9 @@ def fleet_run_command(
         logging.getLogger("ebc.fleet.play").setLevel(logging.WARNING)
         log.info("connecting %d terminals to %s", len(terminals), url)
         await fleet.start()
+        await others.start()
+        if others.members:
+            log.info("%d broadcast receivers and legacy loudspeakers running", len(others.members))
         try:
             while not await wait_or_stop(stop, SUMMARY_SECONDS):
                 log.info(
@@ -228,6 +252,7 @@ def fleet_run_command(
                     dict(fleet.rejected),
                 )
         finally:
+            await others.stop()
             await fleet.stop()
 
     _until_interrupted(main)

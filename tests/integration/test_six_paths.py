@@ -10,48 +10,37 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from dispatcher.app import create_app
 from dispatcher.cli.main import app as cli
 from dispatcher.config import load_settings
-from dispatcher.store import repo
-from dispatcher.store.db import Database
-from dispatcher.store.records import NewTerminal
 from signing.sm2 import SM2PublicKey
 from signing.trust import TrustStore
 from simulators.fleet import Fleet, provision_fleet
-from simulators.fm_receiver import FmReceiver
-from simulators.legacy_terminal import LegacyTerminal
-from simulators.ts_receiver import TsReceiver
+from simulators.mixed_fleet import MixedFleet, parse_mix, receiver_ebrids
 from terminals.mqtt_terminal import anchor_for_key
 from tests.api.support import cap_alert, free_port, make_issuer, trust, write_platform
 
 runner = CliRunner()
 ISSUER = make_issuer("860000000001", "舒城县应急管理局")
-TOWN = "341523100"
-RECEIVERS = {  # bearer -> (resource type, adapter EBRID)
-    "dtmb": ("0303", "43415230000000303010201"),
-    "cable": ("0302", "43415230000000302010201"),
-    "dth": ("0308", "43415230000000308010201"),
-    "fm": ("0301", "43415230000000301010201"),
+ADAPTERS = {
+    "dtmb": ("43415230000000303010201", ["frequency_hz=474000000"]),
+    "cable": ("43415230000000302010201", ["frequency_hz=259000000", 'modulation="64QAM"']),
+    "dth": (
+        "43415230000000308010201",
+        ["frequency_hz=12020000000", "orbital_position=134.0", 'polarization="H"'],
+    ),
+    "fm": ("43415230000000301010201", ["frequency_khz=97500", 'pi_code="3456"']),
 }
-LEGACY = ["63415231000210314020401", "63415231000220314020401", "63415231000230314020401"]
-DELIVERY = {
-    "dtmb": ["frequency_hz=474000000"],
-    "cable": ["frequency_hz=259000000", 'modulation="64QAM"'],
-    "dth": ["frequency_hz=12020000000", "orbital_position=134.0", 'polarization="H"'],
-    "fm": ["frequency_khz=97500", 'pi_code="3456"'],
-}
+GATEWAY = "43415230000000314020201"
+MIX = {"dtmb": 1, "cable": 1, "dth": 1, "fm": 1, "legacy-ip": 3}
 
 
-def receiver_ebrid(bearer: str) -> str:
-    return f"6{TOWN}010{RECEIVERS[bearer][0]}010401"
-
-
-def _add_adapters(directory: Path, ports: dict[str, int], legacy_port: int) -> None:
-    for bearer, (_, ebrid) in RECEIVERS.items():
+def _add_adapters(directory: Path, legacy_port: int) -> None:
+    for bearer, (ebrid, delivery) in ADAPTERS.items():
         args = [
             "adapter",
             "add",
@@ -64,13 +53,13 @@ def _add_adapters(directory: Path, ports: dict[str, int], legacy_port: int) -> N
             "--regions",
             "341523",
             "--output",
-            f"udp://127.0.0.1:{ports[bearer]}",
+            f"udp://127.0.0.1:{free_port()}",
             "--site",
             f"舒城 {bearer}",
             "--set",
             "repeat_seconds=0.5",
         ]
-        for item in DELIVERY[bearer]:
+        for item in delivery:
             args += ["--set", item]
         result = runner.invoke(cli, args)
         assert result.exit_code == 0, result.output
@@ -84,7 +73,7 @@ def _add_adapters(directory: Path, ports: dict[str, int], legacy_port: int) -> N
             "--bearer",
             "legacy-ip",
             "--ebrid",
-            "43415230000000314020201",
+            GATEWAY,
             "--regions",
             "341523",
             "--listen",
@@ -94,17 +83,18 @@ def _add_adapters(directory: Path, ports: dict[str, int], legacy_port: int) -> N
     assert result.exit_code == 0, result.output
 
 
-async def _seed(url: str) -> None:
-    db = Database(url)
-    await db.start()
-    async with db.session() as session:
-        rows = [
-            NewTerminal(ebrid=receiver_ebrid(b), bearer=b, region=f"{TOWN}010") for b in RECEIVERS
-        ]
-        rows += [NewTerminal(ebrid=e, bearer="legacy-ip", region=e[1:13]) for e in LEGACY]
-        await repo.upsert_terminals(session, terminals=rows)
-        await session.commit()
-    await db.stop()
+def test_bearer_mix_parsing_and_refusals(tmp_path: Path) -> None:
+    assert parse_mix("ip=300, dtmb=2,legacy-ip=5") == {"ip": 300, "dtmb": 2, "legacy-ip": 5}
+    with pytest.raises(ValueError, match="BEARER=COUNT"):
+        parse_mix("dab=1")
+    directory = write_platform(tmp_path / "county")
+    _add_adapters(directory, free_port())
+    anchors = TrustStore()
+    with pytest.raises(ValueError, match="only 1 UDP output"):
+        MixedFleet(load_settings(directory), "mqtt://127.0.0.1:1", anchors, {"dtmb": 2}).plan()
+    codes = receiver_ebrids("341523", "fm", 40)
+    assert len({ebrid for ebrid, _ in codes}) == 40
+    assert all(ebrid[13:17] == "0301" and ebrid[1:13] == region for ebrid, region in codes)
 
 
 def test_one_drill_over_six_paths(tmp_path: Path) -> None:
@@ -119,9 +109,8 @@ def test_one_drill_over_six_paths(tmp_path: Path) -> None:
         }
     ]
     (directory / "platform.json").write_text(json.dumps(config))
-    ports = {bearer: free_port() for bearer in RECEIVERS}
     legacy_port = free_port()
-    _add_adapters(directory, ports, legacy_port)
+    _add_adapters(directory, legacy_port)
     listed = runner.invoke(cli, ["adapter", "list", "--dir", str(directory), "--json"])
     assert {a["bearer"] for a in json.loads(listed.stdout)} == {
         "ip",
@@ -135,7 +124,6 @@ def test_one_drill_over_six_paths(tmp_path: Path) -> None:
     trust(store, ISSUER)
     store.save(directory / "trust.json")
     settings = load_settings(directory)
-    asyncio.run(_seed(settings.database_url))
     ip_terminals = asyncio.run(
         provision_fleet(settings.database_url, "341523", 20, directory=directory)
     )
@@ -146,34 +134,18 @@ def test_one_drill_over_six_paths(tmp_path: Path) -> None:
         platform = client.app.state.platform  # type: ignore[attr-defined]
         broker = platform.broker.url
         fleet = Fleet(broker, ip_terminals, anchors, heartbeat_seconds=30)
-        ts = [
-            TsReceiver(
-                receiver_ebrid(b),
-                anchors,
-                input=f"udp://127.0.0.1:{ports[b]}",
-                broker_url=broker,
-                bearer=b,
-            )
-            for b in ("dtmb", "cable", "dth")
-        ]
-        fm = FmReceiver(
-            receiver_ebrid("fm"), anchors, input=f"udp://127.0.0.1:{ports['fm']}", broker_url=broker
-        )
-        legacy = [LegacyTerminal(e, anchors, port=legacy_port) for e in LEGACY]
-        stop = asyncio.Event()
+        others = MixedFleet(settings, broker, anchors, MIX)
 
         async def start_all() -> None:
             await fleet.start()
-            for receiver in ts:
-                await receiver.start()
-            await fm.start(stop)
-            for terminal in legacy:
-                await terminal.start()
+            await others.start()
 
         client.portal.call(start_all)  # type: ignore[union-attr]
-        gateway = platform.adapters["43415230000000314020201"]
+        members = {ebrid for _, ebrid, _, _ in others.plan()}
+        legacy = {e for b, e, _, _ in others.plan() if b == "legacy-ip"}
+        gateway = platform.adapters[GATEWAY]
         for _ in range(100):
-            if all(gateway.terminals.get(e) for e in LEGACY):
+            if all(gateway.terminals.get(e) for e in legacy):
                 break
             time.sleep(0.1)
         body = cap_alert("six-0001", status="Exercise")
@@ -187,23 +159,17 @@ def test_one_drill_over_six_paths(tmp_path: Path) -> None:
         status: dict[str, Any] = {}
         for _ in range(300):
             status = client.get(f"/api/v1/alerts/{alert_id}").json()
-            if status["acked"] == status["targeted"] == 20 + 4 + 3:
+            if status["acked"] == status["targeted"] == 20 + len(members):
                 break
             time.sleep(0.1)
         by_bearer = status["by_bearer"]
         assert set(by_bearer) == {"ip", "dtmb", "cable", "dth", "fm", "legacy-ip"}, by_bearer
         assert all(v["coverage"] == 1.0 for v in by_bearer.values()), by_bearer
         log = client.get(f"/api/v1/alerts/{alert_id}/log?limit=10000").json()["items"]
-        acked = {e["target"] for e in log if e["event"].startswith("ack.")}
-        assert {receiver_ebrid(b) for b in RECEIVERS} | set(LEGACY) <= acked
+        assert members <= {e["target"] for e in log if e["event"].startswith("ack.")}
 
         async def stop_all() -> None:
-            stop.set()
+            await others.stop()
             await fleet.stop()
-            for receiver in ts:
-                await receiver.stop()
-            await fm.close()
-            for terminal in legacy:
-                await terminal.stop()
 
         client.portal.call(stop_all)  # type: ignore[union-attr]
