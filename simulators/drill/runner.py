@@ -1,0 +1,338 @@
+"""Run a drill: platform, broker and fleet up; alerts, faults and forgeries on schedule; the
+outcome gathered from the terminals, the platform's status API and its database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dispatcher.config import Settings
+from protocols.codes import RegionCode
+from protocols.terminal.topics import region_topic
+from simulators.drill import faults as faultlib
+from simulators.drill.brokers import Mosquitto, free_port
+from simulators.drill.mqtt import Observer
+from simulators.drill.platform import (
+    Accepted,
+    AckCounter,
+    Intake,
+    PlatformProcess,
+    cap_exercise,
+    ensure_issuer,
+    ensure_platform,
+    new_identifier,
+)
+from simulators.drill.progress import Progress
+from simulators.drill.report import build_result
+from simulators.drill.scenario import Scenario
+from simulators.drill.worker import FleetProcess, WorkerSpec, split
+from simulators.fleet import Credentials, provision_fleet
+
+log = logging.getLogger("ebc.drill")
+POLL = 0.2
+QUIET_SECONDS = 3.0  # no new ack for this long once every expected terminal acked: done
+
+
+@dataclass
+class Injection:
+    kind: str  # forged | tampered | replayed
+    command_id: str
+    at: float
+
+
+@dataclass
+class Observed:
+    """What the runner saw while the drill ran; report.build_result turns it into the result."""
+
+    scenario: Scenario
+    settings: Settings
+    started_at: dt.datetime
+    plan: dict[str, faultlib.TerminalFaults]
+    terminals: list[str]
+    accepted: list[Accepted] = field(default_factory=list)
+    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    timeline: list[tuple[float, dict[str, int]]] = field(default_factory=list)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    injections: list[Injection] = field(default_factory=list)
+    genuine: dict[str, str] = field(default_factory=dict)  # alert id -> command id
+    events: list[tuple[float, str]] = field(default_factory=list)
+    connect_seconds: float = 0.0
+    t0: float = 0.0
+    drill_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    broker: str = ""
+    finished_at: dt.datetime | None = None
+
+
+async def _provision(scenario: Scenario, settings: Settings) -> list[Credentials]:
+    if scenario.fleet.townships:
+        found: list[Credentials] = []
+        for township, count in scenario.fleet.townships.items():
+            found += await provision_fleet(settings.database_url, township[:9], count,
+                                           directory=settings.dir)
+        return found
+    county = RegionCode(settings.region).significant
+    return await provision_fleet(settings.database_url, county, scenario.terminals(),
+                                 directory=settings.dir)
+
+
+class DrillRunner:
+    def __init__(self, scenario: Scenario, *, progress: bool = True,
+                 workdir: Path | None = None) -> None:
+        self.scenario = scenario
+        self.progress = progress
+        self.workdir = workdir
+        self.broker: Mosquitto | None = None
+        self.platform: PlatformProcess | None = None
+        self.fleets: list[FleetProcess] = []
+        self.observer: Observer | None = None
+
+    def run(self) -> dict[str, Any]:
+        return asyncio.run(self.run_async())
+
+    async def run_async(self) -> dict[str, Any]:
+        scenario = self.scenario
+        settings = ensure_platform(scenario.platform.dir, scenario.platform.region)
+        if scenario.platform.database_url:
+            settings = settings.model_copy(update={"database_url": scenario.platform.database_url})
+        signer = ensure_issuer(settings)
+        started = dt.datetime.now(dt.UTC)
+        credentials = await _provision(scenario, settings)
+        ebrids = [e for e, _, _ in credentials]
+        plan = faultlib.deal(scenario.faults, ebrids, scenario.seed)
+        seen = Observed(scenario, settings, started, plan, ebrids)
+        work = self.workdir or Path(tempfile.mkdtemp(prefix="drill-", dir=settings.dir))
+        try:
+            broker_url = self._start_broker(work, seen)
+            await asyncio.to_thread(self._start_platform, work, broker_url)
+            assert self.platform is not None
+            await self._start_fleet(broker_url, credentials, settings, plan, seen)
+            counter = AckCounter(settings.database_url)
+            await counter.start()
+            try:
+                await self._await_online(counter, settings, plan)
+                intake = Intake(self.platform.url, signer)
+                try:
+                    await self._timeline(seen, intake, counter, broker_url)
+                    for accepted in seen.accepted:
+                        seen.statuses[accepted.alert_id] = await asyncio.to_thread(
+                            intake.status, accepted.alert_id)
+                finally:
+                    intake.close()
+            finally:
+                await counter.stop()
+            for fleet in self.fleets:
+                answer = await asyncio.to_thread(fleet.request, "collect")
+                seen.records.update(answer[1])
+        finally:
+            await self._shutdown()
+        seen.finished_at = dt.datetime.now(dt.UTC)
+        return build_result(seen)
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def _start_broker(self, work: Path, seen: Observed) -> str:
+        choice = self.scenario.platform.broker
+        if choice == "mosquitto":
+            restart = self.scenario.faults.broker_restart is not None
+            self.broker = Mosquitto(work / "mosquitto", persistence=restart)
+            self.broker.start()
+            seen.broker = "mosquitto"
+            return self.broker.url
+        if choice == "embedded":
+            seen.broker = "embedded"
+            return f"mqtt://127.0.0.1:{free_port()}"
+        seen.broker = choice
+        return choice
+
+    def _start_platform(self, work: Path, broker_url: str) -> None:
+        overrides: dict[str, object] = {}
+        if self.scenario.platform.broker == "embedded":
+            overrides["embedded_broker_port"] = broker_url.rsplit(":", 1)[1]
+            overrides["mqtt_url"] = ""
+        else:
+            overrides["mqtt_url"] = broker_url
+        if self.scenario.platform.database_url:
+            overrides["database_url"] = self.scenario.platform.database_url
+        self.platform = PlatformProcess(self.scenario.platform.dir, overrides,
+                                        work / "platform.log")
+        self.platform.start()
+
+    async def _start_fleet(self, broker_url: str, credentials: list[Credentials],
+                           settings: Settings, plan: dict[str, faultlib.TerminalFaults],
+                           seen: Observed) -> None:
+        assert settings.public_key is not None
+        key = settings.public_key.read_bytes()
+        fleet = self.scenario.fleet
+        for part in split(credentials, self.scenario.processes()):
+            spec = WorkerSpec(broker_url, part, key, settings.cert_sn,
+                              {e: plan[e] for e, _, _ in part},
+                              heartbeat_seconds=fleet.heartbeat_seconds,
+                              play_seconds=fleet.play_seconds)
+            self.fleets.append(FleetProcess(spec))
+        bar = Progress("connecting", len(credentials), enabled=self.progress)
+        started = time.monotonic()
+        for process in self.fleets:
+            process.send("start")
+        connected = 0
+        deadline = self.scenario.limits.connect_seconds
+        for process in self.fleets:
+            answer = await asyncio.to_thread(process.reply, deadline)
+            connected += int(answer[1]) + sum(plan[e].offline for e in process.ebrids)
+            bar.update(connected)
+        seen.connect_seconds = time.monotonic() - started
+        bar.close(f"{seen.connect_seconds:.1f}s")
+
+    async def _await_online(self, counter: AckCounter, settings: Settings,
+                            plan: dict[str, faultlib.TerminalFaults]) -> None:
+        """Until the platform's inventory shows the fleet online: its status burst is over."""
+        expected = sum(not f.offline for f in plan.values())
+        prefix = RegionCode(settings.region).significant
+        deadline = time.monotonic() + self.scenario.limits.connect_seconds
+        bar = Progress("registering", expected, enabled=self.progress)
+        while time.monotonic() < deadline:
+            online = await counter.online(prefix)
+            bar.update(min(online, expected))
+            if online >= expected:
+                break
+            await asyncio.sleep(0.5)
+        bar.close()
+
+    # -- the drill itself ---------------------------------------------------------------
+
+    async def _timeline(self, seen: Observed, intake: Intake, counter: AckCounter,
+                        broker_url: str) -> None:
+        scenario = self.scenario
+        county = RegionCode(seen.settings.region)
+        self.observer = Observer(broker_url, [region_topic(county)])
+        await self.observer.start()
+        t0 = seen.t0 = time.time()
+        actions: list[tuple[float, str, Any]] = [(a.at, "alert", (n, a))
+                                                 for n, a in enumerate(scenario.alerts)]
+        restart = scenario.faults.broker_restart
+        if restart is not None:
+            actions.append((restart.at, "restart", None))
+        if scenario.faults.injects:
+            actions.append((scenario.alerts[0].at + 1.0, "inject", None))
+        flapping = [e for e, f in seen.plan.items() if f.flapping]
+        last = max(a for a, _, _ in actions)
+        if flapping:
+            until = t0 + last + scenario.limits.settle_seconds
+            for process in self.fleets:
+                mine = [e for e in process.ebrids if e in set(flapping)]
+                if mine:
+                    flap = scenario.faults.flapping
+                    await asyncio.to_thread(process.request, "flap", mine, flap.down_seconds,
+                                            flap.up_seconds, until)
+            seen.events.append((0.0, f"flapping {len(flapping)} terminals"))
+        actions.sort(key=lambda a: a[0])
+        expected = sum(1 for f in seen.plan.values() if not f.offline and not f.skew)
+        bar = Progress("acks", expected * len(scenario.alerts), enabled=self.progress)
+        poller = asyncio.create_task(self._poll(seen, counter, t0, bar))
+        try:
+            for at, kind, arg in actions:
+                await asyncio.sleep(max(0.0, t0 + at - time.time()))
+                if kind == "alert":
+                    n, spec = arg
+                    ident = new_identifier(scenario.name, n)
+                    body = cap_exercise(
+                        ident, area=spec.area or [county.value], event=spec.event,
+                        severity=spec.severity, headline=spec.headline,
+                        description=spec.description)
+                    accepted = await asyncio.to_thread(intake.send, body, ident)
+                    seen.accepted.append(accepted)
+                    seen.events.append((accepted.accepted_at - t0, f"alert {n} accepted"))
+                elif kind == "restart":
+                    assert self.broker is not None
+                    seen.events.append((time.time() - t0, "broker restart"))
+                    await asyncio.to_thread(self.broker.restart)
+                    seen.events.append((time.time() - t0, "broker back"))
+                else:
+                    await self._inject(seen, t0)
+            await self._settle(seen, counter, expected, t0 + last)
+        finally:
+            poller.cancel()
+            await asyncio.gather(poller, return_exceptions=True)
+            bar.close()
+            await self.observer.stop()
+            seen.genuine = faultlib.genuine_commands(p for _, _, p in self.observer.messages)
+
+    async def _poll(self, seen: Observed, counter: AckCounter, t0: float,
+                    bar: Progress) -> None:
+        while True:
+            ids = [a.alert_id for a in seen.accepted]
+            with contextlib.suppress(Exception):  # a busy database only delays a sample
+                reached = await counter.reached(ids)
+                seen.timeline.append((time.time() - t0, reached))
+                bar.update(sum(reached.values()))
+            await asyncio.sleep(POLL)
+
+    async def _settle(self, seen: Observed, counter: AckCounter, expected: int,
+                      last: float) -> None:
+        deadline = last + self.scenario.limits.settle_seconds
+        quiet_since = time.time()
+        previous = -1
+        while time.time() < deadline:
+            reached = await counter.reached([a.alert_id for a in seen.accepted])
+            total = sum(reached.values())
+            if total != previous:
+                previous, quiet_since = total, time.time()
+            everyone = all(reached.get(a.alert_id, 0) >= expected for a in seen.accepted)
+            if everyone and time.time() - quiet_since >= QUIET_SECONDS:
+                return
+            await asyncio.sleep(POLL)
+
+    async def _inject(self, seen: Observed, t0: float) -> None:
+        """Forged, tampered and replayed commands on the county topic, once a genuine
+        command has been seen there to copy."""
+        assert self.observer is not None
+        county_topic = region_topic(RegionCode(seen.settings.region))
+        for _ in range(50):  # up to 5 s for the first genuine command
+            if self.observer.messages:
+                break
+            await asyncio.sleep(0.1)
+        if not self.observer.messages:
+            seen.events.append((time.time() - t0, "no genuine command seen: nothing injected"))
+            return
+        template = self.observer.messages[0][2]
+        faults = self.scenario.faults
+        batches = [("forged", faults.forged_commands), ("tampered", faults.tampered_commands),
+                   ("replayed", faults.replayed_commands)]
+        for kind, count in batches:
+            for i in range(count):
+                if kind == "forged":
+                    payload = faultlib.forged(template, index=i)
+                elif kind == "tampered":
+                    payload = faultlib.tampered(template, index=i)
+                else:
+                    payload = template
+                self.observer.publish(county_topic, payload)
+                seen.injections.append(
+                    Injection(kind, faultlib.command_id(payload), time.time() - t0))
+                await asyncio.sleep(0.05)
+        seen.events.append((time.time() - t0, f"injected {len(seen.injections)} hostile "
+                                              "commands"))
+
+    async def _shutdown(self) -> None:
+        for process in self.fleets:
+            await asyncio.to_thread(process.stop)
+        if self.platform is not None:
+            await asyncio.to_thread(self.platform.stop)
+        if self.broker is not None:
+            self.broker.stop()
+
+
+def run_drill(scenario: Scenario, *, progress: bool = True,
+              on_result: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    result = DrillRunner(scenario, progress=progress).run()
+    if on_result is not None:
+        on_result(result)
+    return result

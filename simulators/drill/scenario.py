@@ -1,0 +1,236 @@
+"""The drill scenario: a YAML document validated into typed settings, with errors that name
+the key and the file, so an organiser can fix a scenario without reading code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from protocols.codes import RegionCode, RegionLevel
+from protocols.errors import CodeError
+
+DEFAULT_TERMINALS = 10_000
+# Well under the 20,000 open files a process may hold here: each terminal is one socket.
+MAX_PER_PROCESS = 15_000
+BEARERS = ("ip",)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; the message says where and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _region(value: str) -> str:
+    try:
+        return RegionCode.parse(str(value)).value
+    except CodeError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class PlatformSpec(_Model):
+    dir: Path = Path("var/drill")
+    region: str = "341523000000"
+    broker: str = "mosquitto"  # mosquitto | embedded | mqtt://HOST:PORT of a running broker
+    database_url: str | None = None
+
+    @field_validator("region")
+    @classmethod
+    def _county(cls, value: str) -> str:
+        code = RegionCode(_region(value))
+        if code.level is not RegionLevel.COUNTY:
+            raise ValueError(f"{code.value} is a {code.level.name.lower()} code; drills run "
+                             "on a county platform")
+        return code.value
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, value: str) -> str:
+        if value in ("mosquitto", "embedded"):
+            return value
+        if value.startswith("mqtt://127.0.0.1:") or value.startswith("mqtt://localhost:"):
+            return value
+        raise ValueError("must be mosquitto, embedded or mqtt://127.0.0.1:PORT (loopback only)")
+
+
+class FleetSpec(_Model):
+    ip: int | None = Field(default=None, ge=0)
+    townships: dict[str, int] = Field(default_factory=dict)
+    bearers: dict[str, int] = Field(default_factory=dict)
+    heartbeat_seconds: int = Field(default=60, ge=5)
+    play_seconds: float = Field(default=5.0, ge=0)
+    processes: int = Field(default=0, ge=0)
+
+    @field_validator("townships")
+    @classmethod
+    def _townships(cls, value: dict[str, int]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for code, count in value.items():
+            region = RegionCode(_region(code))
+            if region.level is not RegionLevel.TOWNSHIP:
+                raise ValueError(f"{code} is not a township code (9 significant digits)")
+            if not 0 < int(count) <= 999:
+                raise ValueError(f"{code}: count must be 1-999, got {count}")
+            out[region.value] = int(count)
+        return out
+
+    @field_validator("bearers")
+    @classmethod
+    def _bearers(cls, value: dict[str, int]) -> dict[str, int]:
+        for bearer in value:
+            if bearer not in BEARERS:
+                raise ValueError(
+                    f"bearer {bearer!r}: drills simulate {', '.join(BEARERS)} terminals; "
+                    "broadcast receivers are run with `ebc receiver run`"
+                )
+        return value
+
+    def ip_count(self) -> int:
+        if self.townships:
+            return sum(self.townships.values())
+        if self.ip is not None:
+            return self.ip
+        return self.bearers.get("ip", DEFAULT_TERMINALS)
+
+
+class AckDelay(_Model):
+    distribution: Literal["none", "fixed", "uniform", "exponential", "lognormal"] = "none"
+    mean: float = Field(default=0.0, ge=0)
+    min: float = Field(default=0.0, ge=0)
+    max: float = Field(default=5.0, ge=0)
+
+
+class Flapping(_Model):
+    share: float = Field(default=0.0, ge=0, le=1)
+    down_seconds: float = Field(default=2.0, gt=0)
+    up_seconds: float = Field(default=5.0, gt=0)
+
+
+class ClockSkew(_Model):
+    share: float = Field(default=0.0, ge=0, le=1)
+    seconds: int = 600
+
+
+class BrokerRestart(_Model):
+    at: float = Field(ge=0)
+
+
+class Faults(_Model):
+    offline: float = Field(default=0.0, ge=0, le=1)
+    ack_delay: AckDelay = AckDelay()
+    flapping: Flapping = Flapping()
+    clock_skew: ClockSkew = ClockSkew()
+    forged_commands: int = Field(default=0, ge=0, le=100)
+    tampered_commands: int = Field(default=0, ge=0, le=100)
+    replayed_commands: int = Field(default=0, ge=0, le=100)
+    broker_restart: BrokerRestart | None = None
+
+    @property
+    def injects(self) -> bool:
+        return bool(self.forged_commands or self.tampered_commands or self.replayed_commands)
+
+
+class AlertSpec(_Model):
+    at: float = Field(default=0.0, ge=0)
+    area: list[str] = Field(default_factory=list)
+    event: str = "11B03"
+    severity: Literal["Extreme", "Severe", "Moderate", "Minor", "Unknown"] = "Severe"
+    headline: str = "【演练】应急广播演练"
+    description: str = "这是一次应急广播演练，请勿惊慌。"
+
+    @field_validator("area")
+    @classmethod
+    def _area(cls, value: list[str]) -> list[str]:
+        return [_region(v) for v in value]
+
+
+class Limits(_Model):
+    connect_seconds: float = Field(default=300.0, gt=0, le=3600)
+    settle_seconds: float = Field(default=30.0, gt=0, le=3600)
+
+
+class PassCriteria(_Model):
+    coverage: float = Field(default=0.95, ge=0, le=1)
+    p99_seconds: float | None = Field(default=None, gt=0)
+
+
+class Scenario(_Model):
+    name: str = "drill"
+    seed: int = 1
+    platform: PlatformSpec = PlatformSpec()
+    fleet: FleetSpec = FleetSpec()
+    faults: Faults = Faults()
+    alerts: list[AlertSpec] = Field(default_factory=lambda: [AlertSpec()], min_length=1)
+    limits: Limits = Limits()
+    passing: PassCriteria = Field(default=PassCriteria(), alias="pass")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Scenario:
+        count = self.fleet.ip_count()
+        if count < 1:
+            raise ValueError("fleet: at least one terminal is needed")
+        if self.faults.broker_restart is not None and self.platform.broker != "mosquitto":
+            raise ValueError("faults.broker_restart: needs platform.broker: mosquitto "
+                             "(the drill can only restart a broker it started)")
+        county = RegionCode(self.platform.region)
+        for code in [*self.fleet.townships, *(a for x in self.alerts for a in x.area)]:
+            if not county.contains(RegionCode(code)):
+                raise ValueError(f"region {code} is outside the platform's county {county.value}")
+        return self
+
+    def terminals(self) -> int:
+        return self.fleet.ip_count()
+
+    def processes(self) -> int:
+        """Fleet processes: as asked, else one per 5,000 terminals (one core's worth)."""
+        wanted = self.fleet.processes or -(-self.terminals() // 5000)
+        return max(wanted, -(-self.terminals() // MAX_PER_PROCESS))
+
+
+def parse_scenario(data: Any, *, source: str = "scenario", base: Path | None = None) -> Scenario:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: the document must be a mapping of keys, "
+                            f"got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {_message(err)}"
+            for err in exc.errors()
+        ]
+        raise ScenarioError(f"{source}: " + "; ".join(problems)) from None
+    if base is not None and not scenario.platform.dir.is_absolute():
+        platform = scenario.platform.model_copy(update={"dir": base / scenario.platform.dir})
+        scenario = scenario.model_copy(update={"platform": platform})
+    return scenario
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (a typo?)"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def load_scenario(path: Path | str) -> Scenario:
+    """Read and validate a scenario file; a relative platform dir is taken from the file's
+    directory, so a scenario and its platform can travel together."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{path}{where}: not valid YAML: {problem}") from None
+    return parse_scenario(data, source=str(path), base=path.parent.resolve())
