@@ -30,6 +30,7 @@ from protocols.codes import CertSN
 from signing.signer import SoftwareSigner
 from signing.sm2 import SM2PrivateKey
 from terminals.link import LinkUnavailable
+from tests.contract.ebd_peer import EbdPeer
 
 TARGETS = ("63415231000010314010401", "63415231010010314010401")
 NOW = dt.datetime(2026, 11, 27, 8, 0, tzinfo=dt.UTC)
@@ -98,16 +99,24 @@ async def harness(bearer: str, tmp_path: Path) -> AsyncIterator[Harness]:
     context = AdapterContext(
         acks=acks, platform_ebrid="43415230000000103010101", signer=signer, link=broker, clock=clock
     )
+    config = example_config(bearer, tmp_path)
+    peer = None
+    if bearer == "platform":  # a lower platform: its transport is a real GY/T 384 peer
+        peer = EbdPeer("43415230000000399010201")
+        await peer.start()
+        config.update(peer.config)
     adapter = default_registry().create(
         bearer=bearer,
         ebrid="43415230000000399010201",
-        config=example_config(bearer, tmp_path),
+        config=config,
         context=context,
     )
     assert isinstance(adapter, Adapter)
     await adapter.start()
     yield Harness(adapter, acks, broker)
     await adapter.stop()
+    if peer is not None:
+        await peer.stop()
 
 
 def _per_target(report: SendReport) -> dict[str, Outcome]:
@@ -123,7 +132,7 @@ async def test_send_reports_every_target(harness: Harness) -> None:
 
 
 async def test_cancel_reports_every_target(harness: Harness) -> None:
-    report = await harness.adapter.cancel(transmission(msg_type=2, cancels="4" * 35))
+    report = await harness.adapter.cancel(transmission(msg_type=2, cancels="43415230000000103010101202611270001"))
     assert set(_per_target(report).values()) == {Outcome.DELIVERED}
 
 
