@@ -122,6 +122,7 @@ class Settings(BaseSettings):
     link_heartbeat_seconds: float = 30.0
     link_missed_beats: int = 3
     link_report_interval: float = 2.0
+    link_resource_report_seconds: float = 300.0
     public_url: str | None = None
     address: str = ""
     contact: str = ""

@@ -26,6 +26,7 @@ def mount_console(app: FastAPI, platform: Platform) -> None:
         dashboard,
         inventory,
         logs,
+        manage,
         originate,
         session_pages,
     )
@@ -40,7 +41,8 @@ def mount_console(app: FastAPI, platform: Platform) -> None:
     )
 
     app.state.console = build_state(platform)
-    for module in (session_pages, dashboard, originate, approvals, logs, inventory, admin):
+    for module in (session_pages, dashboard, originate, approvals, logs, inventory, admin,
+                   manage):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
 

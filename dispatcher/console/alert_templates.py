@@ -7,10 +7,16 @@ a deployment overrides them with the ``console_event_types`` setting.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from dispatcher.domain.alert import Severity
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -100,3 +106,89 @@ TEMPLATES: tuple[AlertTemplate, ...] = (
 def catalogue(event_overrides: Mapping[str, str] | None = None) -> dict[str, AlertTemplate]:
     overrides = event_overrides or {}
     return {t.key: replace(t, event_type=overrides.get(t.key, t.event_type)) for t in TEMPLATES}
+
+
+# -- admin overrides (console_templates.json in the platform directory) -------------------
+
+#: The fields an admin may change; the rest (key, names, drill_only) stay built in.
+EDITABLE = ("title_zh", "body_zh", "title_en", "body_en", "event_type", "severity")
+MAX_TITLE = 200
+MAX_BODY = 2000
+
+
+class TemplateError(ValueError):
+    """``problems`` are i18n keys, every one found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = problems
+
+
+def checked_override(fields: Mapping[str, object]) -> dict[str, Any]:
+    """The edited fields, checked: a 5-character event type, severity 0-4, a Chinese title
+    and text; or TemplateError naming every problem."""
+    problems: list[str] = []
+    event_type = str(fields.get("event_type", "")).strip()
+    if not (len(event_type) == 5 and event_type.isascii() and event_type.isalnum()):
+        problems.append("error.template_event_type")
+    severity: Severity | None = None
+    try:
+        severity = Severity(int(str(fields.get("severity", "")).strip()))
+    except ValueError:
+        problems.append("error.template_severity")
+    texts = {name: str(fields.get(name, "")).strip()
+             for name in ("title_zh", "body_zh", "title_en", "body_en")}
+    if not texts["title_zh"] or not texts["body_zh"]:
+        problems.append("error.template_chinese")
+    if bool(texts["title_en"]) != bool(texts["body_en"]):
+        problems.append("error.template_english")
+    if any(len(texts[n]) > MAX_TITLE for n in ("title_zh", "title_en")) or any(
+        len(texts[n]) > MAX_BODY for n in ("body_zh", "body_en")
+    ):
+        problems.append("error.text_too_long")
+    for value in texts.values():
+        try:
+            value.format(area="")
+        except (KeyError, IndexError, ValueError):
+            problems.append("error.template_placeholder")
+            break
+    if problems:
+        raise TemplateError(problems)
+    return {**texts, "event_type": event_type, "severity": severity}
+
+
+def load_overrides(path: Path) -> dict[str, dict[str, Any]]:
+    """The saved overrides; a missing file is none. A malformed one is refused loudly."""
+    if not path.exists():
+        return {}
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: expected a JSON object of template overrides")
+    return {str(k): dict(v) for k, v in document.items() if isinstance(v, dict)}
+
+
+def apply_overrides(
+    templates: Mapping[str, AlertTemplate], overrides: Mapping[str, Mapping[str, Any]]
+) -> dict[str, AlertTemplate]:
+    result = dict(templates)
+    for key, fields in overrides.items():
+        if key not in result:
+            continue
+        try:
+            result[key] = replace(result[key], **checked_override(fields))
+        except TemplateError as exc:  # a hand-edited file must not take the console down
+            log.warning("template override %s ignored: %s", key, exc)
+    return result
+
+
+def save_overrides(path: Path, key: str, override: Mapping[str, Any] | None) -> None:
+    """Set (or with None, drop) one template's override; written atomically."""
+    document = load_overrides(path)
+    if override is None:
+        document.pop(key, None)
+    else:
+        document[key] = {k: (int(v) if k == "severity" else v) for k, v in override.items()}
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                    encoding="utf-8")
+    temp.replace(path)

@@ -16,11 +16,11 @@ from dispatcher.console.mapview import MapLayout
 from dispatcher.console.records import OriginationRecord
 from dispatcher.console.repo import originations as orig_repo
 from dispatcher.domain.alert import MsgType
-from dispatcher.domain.coverage import Tally, TaskView, summarise
+from dispatcher.domain.coverage import LowerReport, Tally, TaskView, roll_up, summarise
 from dispatcher.domain.regions import region_table
 from dispatcher.domain.tasks import TaskState
 from dispatcher.store import repo
-from dispatcher.store.records import AlertRecord, TerminalRecord
+from dispatcher.store.records import AlertRecord, TaskRecord, TerminalRecord
 
 if TYPE_CHECKING:
     from dispatcher.app import Platform
@@ -43,6 +43,27 @@ def region_name(code: str) -> str:
 
 
 @dataclass(frozen=True)
+class LowerPlatform:
+    """A lower platform's part of an alert: what it last reported, and whether it has gone
+    silent (no heartbeat within the allowance), as the status API's ``lower_platforms``."""
+
+    ebrid: str
+    region: str
+    brd_state_code: int | None
+    targeted: int
+    acked: int
+    silent: bool
+
+    @property
+    def reported(self) -> bool:
+        return self.brd_state_code is not None
+
+    @property
+    def tally(self) -> Tally:
+        return Tally(self.targeted, self.acked)
+
+
+@dataclass(frozen=True)
 class AlertCard:
     alert: AlertRecord
     overall: Tally
@@ -50,10 +71,50 @@ class AlertCard:
     by_township: list[tuple[str, str, Tally]]
     cancellable: bool
     pending_cancel: OriginationRecord | None
+    #: Lower platforms' reports inside the viewer's area (an upper platform's roll-up); then
+    #: ``overall`` is own terminals plus these, and ``own`` is the platform's own part.
+    lower: list[LowerPlatform] = field(default_factory=list)
+    own: Tally | None = None
 
     @property
     def percent(self) -> int:
         return percent(self.overall)
+
+
+def silent_allowance(platform: Platform) -> dt.timedelta:
+    """A link is silent after this long without a heartbeat (as GET /api/v1/links says)."""
+    settings = platform.settings
+    return dt.timedelta(seconds=settings.link_heartbeat_seconds * settings.link_missed_beats)
+
+
+async def lower_platforms(
+    session: AsyncSession, alert_id: str, tasks: Sequence[TaskRecord], region: str,
+    *, now: dt.datetime | None, silent_after: dt.timedelta | None,
+) -> list[LowerPlatform]:
+    """The same roll-up rule as services.status.alert_status, cut to the viewer's area."""
+    forwarded = [t for t in tasks if t.bearer == "platform"
+                 and (not t.regions or scope.overlaps(region, t.regions))]
+    if not forwarded:
+        return []
+    reports = {r.platform_ebrid: r
+               for r in await repo.reports_for_alert(session, alert_id=alert_id)}
+    heard = {link.ebrid: link.last_heard for link in await repo.list_links(session)}
+    moment = now or dt.datetime.now(dt.UTC)
+
+    def silent(ebrid: str) -> bool:
+        last = heard.get(ebrid)
+        return silent_after is not None and (last is None or moment - last > silent_after)
+
+    found = []
+    for task in forwarded:
+        report = reports.get(task.adapter_ebrid)
+        found.append(LowerPlatform(
+            ebrid=task.adapter_ebrid, region=task.regions[0] if task.regions else "",
+            brd_state_code=report.brd_state_code if report else None,
+            targeted=report.targeted if report else 0, acked=report.acked if report else 0,
+            silent=silent(task.adapter_ebrid),
+        ))
+    return found
 
 
 @dataclass(frozen=True)
@@ -90,8 +151,16 @@ def _target_region(target: str, regions: dict[str, str]) -> str:
     return regions.get(target, target)
 
 
-async def alert_card(session: AsyncSession, alert: AlertRecord, region: str) -> AlertCard:
+async def alert_card(
+    session: AsyncSession, alert: AlertRecord, region: str, *,
+    now: dt.datetime | None = None, silent_after: dt.timedelta | None = None,
+) -> AlertCard:
     tasks = await repo.tasks_for_alert(session, alert_id=alert.id)
+    lower = await lower_platforms(session, alert.id, tasks, region, now=now,
+                                  silent_after=silent_after)
+    # A forwarding task's targets are region codes, not terminals: the lower platform's own
+    # report counts for it (roll_up below), as in the status API.
+    tasks = [t for t in tasks if t.bearer != "platform"]
     acks = await repo.acks_for_alert(session, alert_id=alert.id)
     regions = await repo.terminal_regions(
         session, ebrids=sorted({t for task in tasks for t in task.targets})
@@ -104,7 +173,11 @@ async def alert_card(session: AsyncSession, alert: AlertRecord, region: str) -> 
                  tuple(x for x in t.targets if scope.inside(region, _target_region(x, regions))))
         for t in tasks
     ]
-    coverage = summarise(views, [(a.target, a.state) for a in acks], region_of=regions)
+    own = summarise(views, [(a.target, a.state) for a in acks], region_of=regions)
+    coverage = roll_up(own, [
+        LowerReport(p.ebrid, p.region, p.brd_state_code, p.targeted, p.acked, p.silent)
+        for p in lower
+    ]) if lower else own
     pending = await orig_repo.pending_cancel_for(session, alert_id=alert.id)
     return AlertCard(
         alert=alert,
@@ -115,6 +188,8 @@ async def alert_card(session: AsyncSession, alert: AlertRecord, region: str) -> 
         cancellable=alert.state in CANCELLABLE and alert.msg_type != int(MsgType.CANCEL)
         and scope.all_inside(region, alert.targets),
         pending_cancel=pending,
+        lower=lower,
+        own=own.overall if lower else None,
     )
 
 
@@ -177,8 +252,11 @@ async def dashboard(
         open_ids = {a.id for a in open_}
         recent = [a for a in await visible_alerts(session, region, since=now - RECENT, limit=50)
                   if a.id not in open_ids and a.msg_type != int(MsgType.CANCEL)][:10]
-        on_air = [await alert_card(session, a, region) for a in open_]
-        finished = [await alert_card(session, a, region) for a in recent]
+        allowance = silent_allowance(platform)
+        on_air = [await alert_card(session, a, region, now=now, silent_after=allowance)
+                  for a in open_]
+        finished = [await alert_card(session, a, region, now=now, silent_after=allowance)
+                    for a in recent]
         pending = [o for o in await orig_repo.list_originations(session, state="pending")
                    if scope.overlaps(region, o.targets)]
         terminals = await repo.list_terminals(session, region_prefix=scope.prefix(region))

@@ -15,7 +15,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 
 from dispatcher.console import auth, csrf, i18n, roles
-from dispatcher.console.alert_templates import AlertTemplate, catalogue
+from dispatcher.console.alert_templates import (
+    AlertTemplate,
+    apply_overrides,
+    catalogue,
+    load_overrides,
+)
 from dispatcher.console.auth import Policy, Viewer
 from dispatcher.console.repo import audit as audit_repo
 from dispatcher.console.views import percent, region_name
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "ebc_session"
 PREFIX = "/console"
+TEMPLATE_FILE = "console_templates.json"
 CST = dt.timezone(dt.timedelta(hours=8))
 SECURITY_HEADERS = {
     # Everything is served from here: duty networks are closed, and nothing else may load.
@@ -61,6 +67,8 @@ class ConsoleState:
     env: Environment
     policy: Policy
     templates: dict[str, AlertTemplate]
+    #: The templates before the admin's overrides (console_templates.json): "reset" goes back.
+    default_templates: dict[str, AlertTemplate]
 
     @property
     def clock(self) -> Callable[[], dt.datetime]:
@@ -89,11 +97,14 @@ def build_state(platform: Platform) -> ConsoleState:
         can_administer=roles.can_administer,
         can_read_audit=roles.can_read_audit,
     )
+    defaults = catalogue(platform.settings.console_event_types)
+    overrides = load_overrides(platform.settings.dir / TEMPLATE_FILE)
     return ConsoleState(
         platform=platform,
         env=env,
         policy=Policy.from_settings(platform.settings),
-        templates=catalogue(platform.settings.console_event_types),
+        templates=apply_overrides(defaults, overrides),
+        default_templates=defaults,
     )
 
 
@@ -186,3 +197,17 @@ def set_session_cookie(response: Response, token: str, secure: bool) -> None:
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure, path=PREFIX
     )
+
+
+async def require_admin(request: Request, viewer: Viewer, action: str) -> None:
+    """Admin changes only: anyone else is refused (403), and the attempt is audited."""
+    if roles.can_administer(viewer.role):
+        return
+    console = state(request)
+    async with console.platform.db.session() as session:
+        await audit_repo.append_audit(
+            session, actor=viewer.actor, action=action, at=console.clock(),
+            target=request.url.path, outcome="refused", detail={"reason": "role"},
+        )
+        await session.commit()
+    raise Refused("error.role_manage", 403)

@@ -115,7 +115,7 @@ class Hierarchy:
     async def _run(self) -> None:
         period = self._settings.link_heartbeat_seconds
         tick = min(period, self._settings.link_report_interval)
-        last_beat = 0.0
+        last_beat = last_resources = 0.0
         loop = asyncio.get_running_loop()
         while True:
             try:
@@ -123,6 +123,11 @@ class Hierarchy:
                     last_beat = loop.time()
                     await self.heartbeat()
                     await self.check_health()
+                if self.uppers() and (
+                    loop.time() - last_resources >= self._settings.link_resource_report_seconds
+                ):
+                    last_resources = loop.time()
+                    await self.report_resources()
                 if self.uppers():
                     await self.report_up()
             except StoreUnavailable as exc:
@@ -294,6 +299,20 @@ class Hierarchy:
             log.warning("cannot answer %s from %s: %s", kind.value, src, exc)
 
     # -- reporting up ----------------------------------------------------------------------
+
+    async def report_resources(self) -> None:
+        """The periodic resource information and state reports to every upper platform."""
+        now = self._clock()
+        for kind in REPORT_TYPES:
+            try:
+                body = await self._resources.build(kind, now)
+            except ValueError as exc:
+                log.warning("%s not built: %s", kind.value, exc)
+                continue
+            if not getattr(body, "records", ()):
+                continue  # nothing of that kind here (a county has no broadcast system, say)
+            for link in self.uppers():
+                await self._send(link, body)
 
     async def report_up(self) -> None:
         uppers = {link.cert_sn: link for link in self.uppers()}

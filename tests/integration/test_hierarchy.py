@@ -134,6 +134,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
             link_heartbeat_seconds=0.5,
             link_missed_beats=8,
             link_report_interval=0.3,
+            link_resource_report_seconds=2.0,
             poll_interval=0.02,
         )
     for name, (_, _, upper) in TOPOLOGY.items():
@@ -336,3 +337,18 @@ def test_cancel_travels_down_the_hierarchy(nodes: dict[str, Node]) -> None:
     _until(lambda: _status(huoqiu, at_county["id"])["state"] == "cancelled", "霍邱 cancels")
     at_province = next(a for a in _alerts(anhui) if a["identifier"] == ebmid)
     assert _status(anhui, at_province["id"])["state"] == "cancelled"
+
+
+def test_lower_platforms_report_their_resources(nodes: dict[str, Node]) -> None:
+    anhui, shucheng = nodes["anhui"], nodes["shucheng"]
+
+    def reported() -> dict[str, Any] | None:
+        for row in httpx.get(f"{anhui.server.url}/api/v1/links", timeout=10).json()["items"]:
+            if row["ebrid"] == shucheng.info["ebrid"] and row["resources"]:
+                resources: dict[str, Any] = row["resources"]
+                return resources
+        return None
+
+    resources = _until(reported, "舒城 reports its resources to 安徽")
+    assert {"EBRPSInfo", "EBRPSState", "EBRDTInfo", "EBRDTState"} <= set(resources)
+    assert resources["EBRDTInfo"]["records"] == TERMINALS_PER_COUNTY

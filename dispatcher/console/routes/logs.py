@@ -116,7 +116,8 @@ async def alert_page(request: Request, alert_id: str) -> Response:
         alert = await repo.get_alert(session, alert_id=alert_id)
         if alert is None or not scope.overlaps(viewer.region, alert.targets):
             raise Refused("error.not_found", 404)
-        card = await views.alert_card(session, alert, viewer.region)
+        card = await views.alert_card(session, alert, viewer.region, now=console.clock(),
+                                      silent_after=views.silent_allowance(console.platform))
         tasks = await repo.tasks_for_alert(session, alert_id=alert_id)
         timeline = await repo.alert_timeline(session, alert_id=alert_id)
     signed = None
