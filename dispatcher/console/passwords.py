@@ -10,6 +10,14 @@ _HASHER = PasswordHasher()
 #: Verified when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("ebc-console-no-such-user")
 MIN_PASSWORD_LENGTH = 10
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the argon2 parameters (the test suite uses the cheapest; hashes record their own
+    parameters, so existing ones still verify)."""
+    global _HASHER, _DUMMY_HASH
+    _HASHER = hasher
+    _DUMMY_HASH = hasher.hash("ebc-console-no-such-user")
 TOTP_ISSUER = "EBC console"
 
 
