@@ -132,7 +132,9 @@ async def test_send_reports_every_target(harness: Harness) -> None:
 
 
 async def test_cancel_reports_every_target(harness: Harness) -> None:
-    report = await harness.adapter.cancel(transmission(msg_type=2, cancels="43415230000000103010101202611270001"))
+    report = await harness.adapter.cancel(
+        transmission(msg_type=2, cancels="43415230000000103010101202611270001")
+    )
     assert set(_per_target(report).values()) == {Outcome.DELIVERED}
 
 
