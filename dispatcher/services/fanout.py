@@ -23,7 +23,6 @@ from dispatcher.domain.tasks import (
     TaskEvent,
     TaskState,
     after_send,
-    is_final,
     on_deadline,
     retry_delay,
     transition,
@@ -427,7 +426,3 @@ def build_transmission(
         end=alert.end_at,
         extra=extra,
     )
-
-
-def is_open(state: str) -> bool:
-    return not is_final(TaskState(state))

@@ -41,7 +41,6 @@ from protocols.ebd import (
     OmdRequest,
 )
 from signing.sm2 import SM2PublicKey
-from signing.trust import TrustStore
 
 log = logging.getLogger("ebc.hierarchy")
 
@@ -366,12 +365,3 @@ class Hierarchy:
                 self._reported[alert.id] = key
                 if final:
                     self._final_sent.add(alert.id)
-
-
-def trust_for_links(settings: Settings) -> TrustStore:
-    """Not used for authorisation: each link's key, to check answers and reports."""
-    store = TrustStore()
-    for link in settings.links:
-        for entry in peer_trust(link.ebrid, link.cert_sn, link_key(link, settings.dir)).entries():
-            store.add(entry)
-    return store
