@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,14 +125,14 @@ def _mqtt_urls() -> list[str]:
 
 @pytest.fixture(params=_mqtt_urls())
 def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    """The embedded broker, or a private Mosquitto: the shared one (EBC_TEST_MQTT_URL) keeps
+    other tests' persistent sessions and retained statuses for these very terminal ids."""
     if request.param == "embedded":
         yield None
         return
-    url = os.environ.get("EBC_TEST_MQTT_URL")
-    if url:
-        yield url
-        return
-    with start_mosquitto(tmp_path, "allow_anonymous true\npersistence false\n") as mosquitto:
+    with start_mosquitto(
+        tmp_path, "allow_anonymous true\npersistence false\nmax_queued_messages 20000\n"
+    ) as mosquitto:
         yield mosquitto.url
 
 
