@@ -24,7 +24,7 @@ from protocols.terminal.topics import UPLINK_KINDS, parse_uplink, uplink_filter
 
 log = logging.getLogger("ebc.link")
 
-UplinkHandler = Callable[[str, str, bytes], Awaitable[None]]
+UplinkHandler = Callable[[str, str, bytes, bool], Awaitable[None]]
 
 
 class LinkUnavailable(RuntimeError):
@@ -163,14 +163,15 @@ class TerminalLink:
         except ValueError:
             log.warning("ignored a message on unexpected topic %s", topic)
             return 0
-        task = asyncio.ensure_future(self._deliver(kind, ebrid, payload))
+        retained = bool(properties.get("retain")) if isinstance(properties, dict) else False
+        task = asyncio.ensure_future(self._deliver(kind, ebrid, payload, retained))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
         return 0
 
-    async def _deliver(self, kind: str, ebrid: str, payload: bytes) -> None:
+    async def _deliver(self, kind: str, ebrid: str, payload: bytes, retained: bool) -> None:
         try:
-            await self._on_uplink(kind, ebrid, payload)
+            await self._on_uplink(kind, ebrid, payload, retained)
         except Exception:
             log.exception("uplink %s from %s could not be handled", kind, ebrid)
 

@@ -42,6 +42,8 @@ class Sighting:
     state: str
     at: dt.datetime
     firmware: str | None
+    #: a retained status replayed by the broker on subscribe: old news, never a registration
+    retained: bool = False
 
 
 class UplinkService:
@@ -67,7 +69,7 @@ class UplinkService:
         self._runner: asyncio.Task[None] | None = None
         self.ignored = 0
 
-    async def handle(self, kind: str, ebrid: str, payload: bytes) -> None:
+    async def handle(self, kind: str, ebrid: str, payload: bytes, retained: bool = False) -> None:
         try:
             if kind == "ack":
                 await self._ack(ebrid, pb.Ack.FromString(payload))
@@ -76,7 +78,12 @@ class UplinkService:
                 self._note(ebrid, WORK_STATES.get(beat.state, "online"), beat.firmware or None)
             elif kind == "status":
                 status = pb.Status.FromString(payload)
-                self._note(ebrid, "online" if status.online else "offline", status.firmware or None)
+                self._note(
+                    ebrid,
+                    "online" if status.online else "offline",
+                    status.firmware or None,
+                    retained=retained,
+                )
         except DecodeError:
             self.ignored += 1
             log.warning("undecodable %s from %s", kind, ebrid)
@@ -117,8 +124,10 @@ class UplinkService:
         except StoreUnavailable as exc:
             log.warning("refusal by %s not logged: %s", ebrid, exc)
 
-    def _note(self, ebrid: str, state: str, firmware: str | None) -> None:
-        self._seen[ebrid] = Sighting(state, self._clock(), firmware)
+    def _note(
+        self, ebrid: str, state: str, firmware: str | None, *, retained: bool = False
+    ) -> None:
+        self._seen[ebrid] = Sighting(state, self._clock(), firmware, retained)
 
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="ebc-uplinks")
@@ -139,43 +148,50 @@ class UplinkService:
                 log.warning("inventory update deferred: %s", exc)
 
     async def flush(self) -> None:
-        """Write sightings; register unknown terminals of this jurisdiction; catch up returns."""
+        """Write sightings in batches; register unknown terminals of this jurisdiction seen
+        live; catch up those that came back. One short transaction, a few statements."""
         if not self._seen:
             return
         seen, self._seen = self._seen, {}
         returned: list[str] = []
         try:
             async with self._db.session() as session:
-                for ebrid, sighting in seen.items():
-                    before = await repo.get_terminal(session, ebrid=ebrid)
-                    if before is None and not self._register(ebrid):
-                        continue
-                    if before is None:
-                        await repo.upsert_terminal(
-                            session,
-                            terminal=NewTerminal(
-                                ebrid=ebrid,
-                                bearer="ip",
-                                region=ResourceCode(ebrid).region.value,
-                                username=ebrid,
-                                state=sighting.state,
-                            ),
-                        )
-                    await repo.touch_terminal(
+                known = await repo.terminals_by_ebrid(session, ebrids=list(seen))
+                fresh = [
+                    e
+                    for e, s in seen.items()
+                    if e not in known and not s.retained and self._register(e)
+                ]
+                if fresh:
+                    await repo.upsert_terminals(
                         session,
-                        ebrid=ebrid,
-                        state=sighting.state,
-                        last_seen=sighting.at,
-                        firmware=sighting.firmware,
+                        terminals=[
+                            NewTerminal(
+                                ebrid=e,
+                                bearer="ip",
+                                region=ResourceCode(e).region.value,
+                                username=e,
+                                state=seen[e].state,
+                            )
+                            for e in fresh
+                        ],
                     )
-                    was_away = before is None or before.state in ("offline", "unknown")
-                    if was_away and sighting.state != "offline":
-                        returned.append(ebrid)
+                rows = [
+                    (e, s.state, s.at, s.firmware)
+                    for e, s in seen.items()
+                    if e in known or e in fresh
+                ]
+                await repo.touch_terminals(session, sightings=rows)
                 await session.commit()
         except StoreUnavailable:
             for ebrid, sighting in seen.items():
                 self._seen.setdefault(ebrid, sighting)
             raise
+        for ebrid, sighting in seen.items():
+            before = known.get(ebrid)
+            was_away = before is None or before.state in ("offline", "unknown")
+            if (ebrid in known or ebrid in fresh) and was_away and sighting.state != "offline":
+                returned.append(ebrid)
         if returned:
             await self.catch_up(returned)
 
@@ -194,15 +210,7 @@ class UplinkService:
         """Terminals silent for longer than the heartbeat timeout count as offline."""
         cutoff = self._clock() - dt.timedelta(seconds=self._timeout)
         async with self._db.session() as session:
-            for terminal in await repo.list_terminals(session, bearer="ip"):
-                if (
-                    terminal.state not in ("offline", "unknown")
-                    and terminal.last_seen
-                    and terminal.last_seen < cutoff
-                ):
-                    await repo.touch_terminal(
-                        session, ebrid=terminal.ebrid, state="offline", last_seen=terminal.last_seen
-                    )
+            await repo.mark_silent_offline(session, cutoff=cutoff, bearer="ip")
             await session.commit()
 
     async def catch_up(self, ebrids: list[str]) -> int:

@@ -64,3 +64,35 @@ async def test_retained_messages_reach_only_their_subscribers() -> None:
             await client.disconnect()
     finally:
         await broker.stop()
+
+
+async def test_a_retained_status_does_not_register_a_terminal(tmp_path: Any) -> None:
+    from dispatcher.services.uplinks import UplinkService
+    from dispatcher.store import repo
+    from dispatcher.store.db import Database
+    from protocols.codes import RegionCode
+    from protocols.terminal import terminal_pb2 as pb
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/ebc.db")
+    await db.start()
+    import datetime as dt
+
+    class NoAcks:
+        async def submit(self, acks: Any) -> None:
+            return None
+
+    uplinks = UplinkService(
+        db=db,
+        acks=NoAcks(),
+        adapters={},
+        jurisdiction=RegionCode("341523000000"),
+        clock=lambda: dt.datetime.now(dt.UTC),
+    )
+    status = pb.Status(terminal_ebrid="63415231000010314010401", online=True).SerializeToString()
+    await uplinks.handle("status", "63415231000010314010401", status, True)
+    await uplinks.handle("status", "63415231000020314010401", status, False)
+    await uplinks.flush()
+    async with db.session() as session:
+        known = [t.ebrid for t in await repo.list_terminals(session)]
+    await db.stop()
+    assert known == ["63415231000020314010401"]  # only the one heard live registered itself

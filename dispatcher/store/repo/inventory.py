@@ -27,8 +27,12 @@ _CHUNK = 5000
 def adapter_record(row: Row[Any]) -> AdapterRecord:
     m = mapping(row)
     return AdapterRecord(
-        ebrid=m["ebrid"], bearer=m["bearer"], regions=as_tuple(m["regions"]),
-        enabled=bool(m["enabled"]), healthy=bool(m["healthy"]), config=as_dict(m["config"]),
+        ebrid=m["ebrid"],
+        bearer=m["bearer"],
+        regions=as_tuple(m["regions"]),
+        enabled=bool(m["enabled"]),
+        healthy=bool(m["healthy"]),
+        config=as_dict(m["config"]),
         updated_at=m["updated_at"],
     )
 
@@ -36,9 +40,16 @@ def adapter_record(row: Row[Any]) -> AdapterRecord:
 def terminal_record(row: Row[Any]) -> TerminalRecord:
     m = mapping(row)
     return TerminalRecord(
-        ebrid=m["ebrid"], bearer=m["bearer"], region=m["region"], name=m["name"],
-        username=m["username"], password_hash=m["password_hash"], firmware=m["firmware"],
-        state=m["state"], last_seen=m["last_seen"], created_at=m["created_at"],
+        ebrid=m["ebrid"],
+        bearer=m["bearer"],
+        region=m["region"],
+        name=m["name"],
+        username=m["username"],
+        password_hash=m["password_hash"],
+        firmware=m["firmware"],
+        state=m["state"],
+        last_seen=m["last_seen"],
+        created_at=m["created_at"],
     )
 
 
@@ -46,9 +57,12 @@ async def upsert_adapter(
     session: AsyncSession, *, adapter: NewAdapter, now: datetime | None = None
 ) -> AdapterRecord:
     row = {
-        "ebrid": adapter.ebrid, "bearer": text_value(adapter.bearer),
-        "regions": strings(adapter.regions), "enabled": adapter.enabled,
-        "healthy": adapter.healthy, "config": dict(adapter.config),
+        "ebrid": adapter.ebrid,
+        "bearer": text_value(adapter.bearer),
+        "regions": strings(adapter.regions),
+        "enabled": adapter.enabled,
+        "healthy": adapter.healthy,
+        "config": dict(adapter.config),
         "updated_at": now or utcnow(),
     }
     insert = insert_for(session, ADAPTERS).values(**row)
@@ -89,9 +103,16 @@ async def upsert_terminals(
         return 0
     rows = [
         {
-            "ebrid": t.ebrid, "bearer": text_value(t.bearer), "region": str(t.region),
-            "name": t.name, "username": t.username, "password_hash": t.password_hash,
-            "firmware": t.firmware, "state": t.state, "last_seen": None, "created_at": stamp,
+            "ebrid": t.ebrid,
+            "bearer": text_value(t.bearer),
+            "region": str(t.region),
+            "name": t.name,
+            "username": t.username,
+            "password_hash": t.password_hash,
+            "firmware": t.firmware,
+            "state": t.state,
+            "last_seen": None,
+            "created_at": stamp,
         }
         for t in by_ebrid.values()
     ]
@@ -100,8 +121,12 @@ async def upsert_terminals(
     stmt = stmt.on_conflict_do_update(
         index_elements=[TERMINALS.c.ebrid],
         set_={
-            "bearer": new.bearer, "region": new.region, "name": new.name,
-            "username": new.username, "firmware": new.firmware, "state": new.state,
+            "bearer": new.bearer,
+            "region": new.region,
+            "name": new.name,
+            "username": new.username,
+            "firmware": new.firmware,
+            "state": new.state,
             "password_hash": func.coalesce(new.password_hash, TERMINALS.c.password_hash),
         },
     )
@@ -125,15 +150,13 @@ async def list_terminals(
     return [terminal_record(r) for r in (await session.execute(stmt)).all()]
 
 
-async def terminal_regions(
-    session: AsyncSession, *, ebrids: Sequence[str]
-) -> dict[str, str]:
+async def terminal_regions(session: AsyncSession, *, ebrids: Sequence[str]) -> dict[str, str]:
     """EBRID -> region code for the known ones among `ebrids` (unknown ones are left out)."""
     wanted = sorted(set(ebrids))
     found: dict[str, str] = {}
     # Chunks keep the IN list under SQLite's bound-parameter limit for any inventory size.
     for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
+        chunk = wanted[start : start + _CHUNK]
         stmt = select(TERMINALS.c.ebrid, TERMINALS.c.region).where(TERMINALS.c.ebrid.in_(chunk))
         found.update((str(e), str(r)) for e, r in (await session.execute(stmt)).all())
     return found
@@ -163,3 +186,56 @@ async def touch_terminal(
         .returning(TERMINALS.c.ebrid)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def terminals_by_ebrid(
+    session: AsyncSession, *, ebrids: Sequence[str]
+) -> dict[str, TerminalRecord]:
+    """The known terminals among ``ebrids``, in chunks (one statement per 5,000)."""
+    wanted = sorted(set(ebrids))
+    found: dict[str, TerminalRecord] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = select(TERMINALS).where(TERMINALS.c.ebrid.in_(wanted[start : start + _CHUNK]))
+        found.update(
+            (r.ebrid, r) for r in map(terminal_record, (await session.execute(stmt)).all())
+        )
+    return found
+
+
+async def touch_terminals(
+    session: AsyncSession, *, sightings: Sequence[tuple[str, str, datetime, str | None]]
+) -> None:
+    """Many heartbeats or statuses at once: (ebrid, state, last_seen, firmware or None)."""
+    if not sightings:
+        return
+    from sqlalchemy import bindparam
+
+    stmt = (
+        update(TERMINALS)
+        .where(TERMINALS.c.ebrid == bindparam("b_ebrid"))
+        .values(
+            state=bindparam("b_state"),
+            last_seen=bindparam("b_seen"),
+            firmware=func.coalesce(bindparam("b_firmware"), TERMINALS.c.firmware),
+        )
+    )
+    rows = [
+        {"b_ebrid": e, "b_state": text_value(s), "b_seen": t, "b_firmware": f}
+        for e, s, t, f in sightings
+    ]
+    await session.execute(stmt, rows)
+
+
+async def mark_silent_offline(session: AsyncSession, *, cutoff: datetime, bearer: str) -> int:
+    """Terminals of ``bearer`` not heard since ``cutoff`` become offline; how many changed."""
+    stmt = (
+        update(TERMINALS)
+        .where(
+            TERMINALS.c.bearer == bearer,
+            TERMINALS.c.last_seen < cutoff,
+            TERMINALS.c.state.notin_(("offline", "unknown")),
+        )
+        .values(state="offline")
+        .returning(TERMINALS.c.ebrid)
+    )
+    return len((await session.execute(stmt)).all())
