@@ -57,6 +57,9 @@ async def _collector(db: Database, count: int) -> float:
     while collector.written < count and time.perf_counter() - started < DEADLINE:
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started
+    # stop() cancels the writer; cancelled inside its completion check on SQLite, the
+    # connection can keep its write lock, so let the last check finish first (untimed)
+    await asyncio.sleep(2.0)
     await collector.stop()
     return collector.written / elapsed
 

@@ -7,6 +7,7 @@ the same bridges."""
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 
@@ -21,8 +22,8 @@ PER_BROKER = 12_500
 PER_PROCESS = 12_500
 
 
-async def measure(count: int, work: Path, *, patched: bool, timeout: float) -> tuple[Run,
-                                                                                      list[Run]]:
+async def measure(count: int, work: Path, *, patched: bool, timeout: float,
+                  shipped: bool = True) -> tuple[Run, list[Run]]:
     ebrids = fleet_ebrids(CITY, count)
     brokers = BridgedBrokers(work, ebrids, per_broker=PER_BROKER)
     await asyncio.to_thread(brokers.start)
@@ -31,14 +32,14 @@ async def measure(count: int, work: Path, *, patched: bool, timeout: float) -> t
         await asyncio.to_thread(brokers.wait_bridged)
         leaf_urls = {e: leaf.broker.url for leaf in brokers.leaves for e in leaf.terminals}
         harness = FanoutHarness(work, CITY, count, root_url=brokers.root.url,
-                                leaf_urls=leaf_urls, timeout=timeout,
+                                leaf_urls=leaf_urls, timeout=timeout, concurrency=50,
                                 processes=max(len(brokers.leaves), -(-count // PER_PROCESS)))
         try:
             connect = await harness.setup()
             floor = await harness.floor()
             floor.extra["connect_s"] = connect
             floor.extra["brokers"] = 1 + len(brokers.leaves)
-            for variant in ([False, True] if patched else [False]):
+            for variant in [v for v in (False, True) if (v and patched) or (not v and shipped)]:
                 harness.patched = variant
                 runs.append(await harness.platform_run())
                 if harness.platform is not None:
@@ -50,13 +51,14 @@ async def measure(count: int, work: Path, *, patched: bool, timeout: float) -> t
     return floor, runs
 
 
-def run(quick: bool = False, patched: bool = False, count: int | None = None) -> Section:
+def run(quick: bool = False, patched: bool = False, count: int | None = None,
+        shipped: bool = True) -> Section:
     load = Load()
-    count = count or (60 if quick else 100_000)
+    count = count or (60 if quick else int(os.environ.get("EBC_BENCH_BRIDGED", 100_000)))
     section = Section("(b) Fan-out over bridged brokers", "python -m bench --only bridged" +
                       (" --patched" if patched else ""), HEADERS)
     with tempfile.TemporaryDirectory(prefix=f"bench-bridged-{count}-") as tmp:
-        floor, runs = asyncio.run(measure(count, Path(tmp), patched=patched,
+        floor, runs = asyncio.run(measure(count, Path(tmp), patched=patched, shipped=shipped,
                                           timeout=30.0 if quick else 180.0))
     section.rows += rows_for(floor, runs)
     section.data[str(count)] = {"floor": floor.__dict__, "runs": [r.__dict__ for r in runs]}
@@ -67,6 +69,10 @@ def run(quick: bool = False, patched: bool = False, count: int | None = None) ->
         section.notes.append(
             f"{r.label}: intake {r.extra['intake_ms']:.0f} ms, fleet registered in "
             f"{r.extra['registration_s']:.1f} s, terminals' own first ack p99 "
-            f"{r.extra['terminal_p99_s']} s")
+            f"{_s(r.extra['terminal_p99_s'])}")
     section.notes.append(load.note())
     return section
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"

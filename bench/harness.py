@@ -58,7 +58,7 @@ def milestones(times: list[float], count: int) -> dict[float, float | None]:
 class FanoutHarness:
     def __init__(self, work: Path, region: str, count: int, *, root_url: str,
                  leaf_urls: dict[str, str] | None = None, processes: int = 1,
-                 patched: bool = False, timeout: float = 60.0) -> None:
+                 patched: bool = False, timeout: float = 60.0, concurrency: int = 300) -> None:
         self.work = work
         self.region = RegionCode.parse(region)
         self.count = count
@@ -67,6 +67,8 @@ class FanoutHarness:
         self.processes = processes
         self.patched = patched
         self.timeout = timeout
+        # connects in flight per fleet process: too many on a busy box time out and churn
+        self.concurrency = concurrency
         self.fleets: list[FleetProcess] = []
         self.platform: PlatformProcess | None = None
         self.settings = ensure_platform(work / "platform", self.region.value)
@@ -87,7 +89,7 @@ class FanoutHarness:
                 spec = WorkerSpec(url, part, key, self.settings.cert_sn,
                                   {e: TerminalFaults() for e, _, _ in part},
                                   heartbeat_seconds=600, play_seconds=PLAY_SECONDS,
-                                  concurrency=300)
+                                  concurrency=self.concurrency)
                 self.fleets.append(FleetProcess(spec))
         started = time.monotonic()
         for fleet in self.fleets:

@@ -127,13 +127,21 @@ class Intake:
         self._url = base_url.rstrip("/") + "/api/v1/alerts"
         self._signer = signer
         self._client = httpx.Client(timeout=30.0)
+        self.retries = 0
 
-    def send(self, body: bytes, identifier: str) -> Accepted:
-        headers = sign_request(body, sign=self._signer.sign, cert_sn=self._signer.cert_sn.value,
-                               signed_at=int(time.time()))
-        headers["Content-Type"] = "application/cap+xml"
+    def send(self, body: bytes, identifier: str, *, attempts: int = 5) -> Accepted:
+        """Post until accepted; a 503 (store busy) is retried as an issuer would, and the
+        time counts from the first attempt."""
         posted = time.time()
-        response = self._client.post(self._url, content=body, headers=headers)
+        for attempt in range(attempts):
+            headers = sign_request(body, sign=self._signer.sign,
+                                   cert_sn=self._signer.cert_sn.value, signed_at=int(time.time()))
+            headers["Content-Type"] = "application/cap+xml"
+            response = self._client.post(self._url, content=body, headers=headers)
+            if response.status_code != 503 or attempt == attempts - 1:
+                break
+            self.retries += 1
+            time.sleep(1.0)
         accepted = time.time()
         if response.status_code not in (200, 202):
             raise RuntimeError(f"intake refused {identifier}: {response.status_code} "

@@ -94,6 +94,8 @@ class DrillRunner:
         self.platform: PlatformProcess | None = None
         self.fleets: list[FleetProcess] = []
         self.observer: Observer | None = None
+        # alert id -> terminals in its area expected to ack (not switched off, clock right)
+        self.expected: dict[str, int] = {}
 
     def run(self) -> dict[str, Any]:
         return asyncio.run(self.run_async())
@@ -249,6 +251,10 @@ class DrillRunner:
                         description=spec.description)
                     accepted = await asyncio.to_thread(intake.send, body, ident)
                     seen.accepted.append(accepted)
+                    areas = [RegionCode(a) for a in spec.area or [county.value]]
+                    self.expected[accepted.alert_id] = sum(
+                        1 for e, f in seen.plan.items() if not f.offline and not f.skew
+                        and any(a.contains(RegionCode(e[1:13])) for a in areas))
                     seen.events.append((accepted.accepted_at - t0, f"alert {n} accepted"))
                 elif kind == "restart":
                     assert self.broker is not None
@@ -285,7 +291,8 @@ class DrillRunner:
             total = sum(reached.values())
             if total != previous:
                 previous, quiet_since = total, time.time()
-            everyone = all(reached.get(a.alert_id, 0) >= expected for a in seen.accepted)
+            everyone = all(reached.get(a.alert_id, 0) >= self.expected.get(a.alert_id, expected)
+                           for a in seen.accepted)
             if everyone and time.time() - quiet_since >= QUIET_SECONDS:
                 return
             await asyncio.sleep(POLL)
