@@ -196,3 +196,37 @@ def start_mosquitto(tmp_path: Path, config_text: str) -> MosquittoProcess:
             last = exc
     assert last is not None
     raise last
+
+
+SYSTEM_HOST, SYSTEM_PORT = "127.0.0.1", 1883
+
+
+def _system_listening() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex((SYSTEM_HOST, SYSTEM_PORT)) == 0
+
+
+def system_broker(purpose: str) -> str:
+    """The machine's own Mosquitto on 127.0.0.1:1883, started from its Debian configuration
+    when it is down; skipped with the reason (``purpose`` says what goes untested), and a
+    failure under CI=true."""
+    if not _system_listening() and shutil.which("mosquitto"):
+        subprocess.run(
+            ["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+        for _ in range(50):  # up to 5 s for the daemon to listen
+            if _system_listening():
+                break
+            time.sleep(0.1)
+    if not _system_listening():
+        message = (
+            f"Mosquitto is not listening on {SYSTEM_HOST}:{SYSTEM_PORT} and could not be started"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(f"{message}: {purpose} is NOT tested")
+    return f"mqtt://{SYSTEM_HOST}:{SYSTEM_PORT}"

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import secrets
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -33,6 +30,7 @@ from signing.signer import SoftwareSigner
 from signing.sm2 import SM2PrivateKey
 from simulators.fm_receiver import FmReceiver
 from terminals.mqtt_terminal import anchor_for_key
+from tests.integration.mosquitto import system_broker
 
 pytestmark = pytest.mark.mosquitto
 
@@ -46,27 +44,9 @@ EBMID = PLATFORM + "202506010001"
 GUARD = 30.0  # seconds before a hung run fails; never a measurement
 
 
-def _port_open() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex((HOST, PORT)) == 0
-
-
 @pytest.fixture(scope="module")
 def broker() -> str:
-    if not _port_open() and shutil.which("mosquitto"):
-        subprocess.run(["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
-                       capture_output=True, timeout=10, check=False)
-        for _ in range(50):  # up to 5 s for the daemon to listen
-            if _port_open():
-                break
-            time.sleep(0.1)
-    if not _port_open():
-        message = f"Mosquitto is not listening on {HOST}:{PORT} and could not be started"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message + ": the FM bearer's MQTT return path is NOT tested")
-    return BROKER
+    return system_broker("the FM bearer's MQTT return path")
 
 
 def free_udp_port() -> int:
@@ -124,9 +104,18 @@ async def forget(ebrid: str) -> None:
 def transmission(ebrid: str, township: str, **changes: Any) -> Transmission:
     now = dt.datetime.now(dt.UTC)
     fields: dict[str, Any] = dict(
-        alert_id="fm-alert-1", task_id="t-fm", ebmid=EBMID, msg_type=1, drill=False,
-        event_type="11B03", severity=2, texts=(("zho", "暴雨预警", "请注意防范。"),),
-        regions=(township,), targets=(ebrid,), start=None, end=now + dt.timedelta(hours=1),
+        alert_id="fm-alert-1",
+        task_id="t-fm",
+        ebmid=EBMID,
+        msg_type=1,
+        drill=False,
+        event_type="11B03",
+        severity=2,
+        texts=(("zho", "暴雨预警", "请注意防范。"),),
+        regions=(township,),
+        targets=(ebrid,),
+        start=None,
+        end=now + dt.timedelta(hours=1),
         extra={},
     )
     fields.update(changes)
@@ -145,15 +134,26 @@ async def test_fm_alert_is_acked_over_mqtt_and_cancel_stops_it(
     ebrid = f"6{township[:9]}001" + "0301010401"
     port = free_udp_port()
     await platform.start(ebrid)
-    receiver = FmReceiver(ebrid, anchor_for_key(KEY.public_key(), SN),
-                          input=f"udp://{HOST}:{port}", broker_url=BROKER, username=ebrid,
-                          password=None)
+    receiver = FmReceiver(
+        ebrid,
+        anchor_for_key(KEY.public_key(), SN),
+        input=f"udp://{HOST}:{port}",
+        broker_url=BROKER,
+        username=ebrid,
+        password=None,
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(receiver.run(stop))
     adapter = FmAdapter(
         "43415230000000301010201",
-        {"site": "舒城县调频发射台 (test)", "frequency_khz": 97_500, "pi_code": "3456",
-         "regions": ["341523000000"], "output": f"udp://{HOST}:{port}", "repeat_seconds": 0.2},
+        {
+            "site": "舒城县调频发射台 (test)",
+            "frequency_khz": 97_500,
+            "pi_code": "3456",
+            "regions": ["341523000000"],
+            "output": f"udp://{HOST}:{port}",
+            "repeat_seconds": 0.2,
+        },
         AdapterContext(acks=NoAcks(), platform_ebrid=PLATFORM, signer=SIGNER),
     )
     try:
@@ -161,12 +161,17 @@ async def test_fm_alert_is_acked_over_mqtt_and_cancel_stops_it(
         report = await adapter.send(transmission(ebrid, township))
         assert [o.outcome for o in report.outcomes] == [Outcome.DELIVERED]
         await platform.until(lambda: len(platform.acks) >= 2)
-        assert platform.states() == [("ACK_VERIFIED", "fm-alert-1"),
-                                     ("ACK_PLAYING", "fm-alert-1")]
+        assert platform.states() == [("ACK_VERIFIED", "fm-alert-1"), ("ACK_PLAYING", "fm-alert-1")]
         assert {a.ebmid for a in platform.acks} == {EBMID}
 
-        cancel = transmission(ebrid, township, alert_id="fm-cancel-1", msg_type=2,
-                              ebmid=PLATFORM + "202506010002", extra={"cancels": EBMID})
+        cancel = transmission(
+            ebrid,
+            township,
+            alert_id="fm-cancel-1",
+            msg_type=2,
+            ebmid=PLATFORM + "202506010002",
+            extra={"cancels": EBMID},
+        )
         report = await adapter.cancel(cancel)
         assert [o.outcome for o in report.outcomes] == [Outcome.DELIVERED]
         # The start carousel ended before cancel() returned: no repetition after the stop.

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
@@ -32,6 +28,7 @@ from signing.sm2 import SM2PrivateKey
 from simulators.fleet import FLEET_FILE, Fleet, check_password, fleet_ebrids, provision_fleet
 from terminals.envelope import seal_command
 from terminals.mqtt_terminal import anchor_for_key, run_terminal
+from tests.integration.mosquitto import system_broker
 
 HOST, PORT = "127.0.0.1", 1883
 BROKER = f"mqtt://{HOST}:{PORT}"
@@ -42,31 +39,9 @@ ISSUER = "43415230000000103010101"
 GUARD = 30.0  # seconds before a hung run fails; never a measurement
 
 
-def _port_open() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex((HOST, PORT)) == 0
-
-
 @pytest.fixture(scope="module")
 def broker() -> str:
-    if not _port_open() and shutil.which("mosquitto"):
-        subprocess.run(
-            ["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        for _ in range(50):  # up to 5 s for the daemon to listen
-            if _port_open():
-                break
-            time.sleep(0.1)
-    if not _port_open():
-        message = f"Mosquitto is not listening on {HOST}:{PORT} and could not be started"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message + ": the MQTT terminal path is NOT tested")
-    return BROKER
+    return system_broker("the MQTT terminal path")
 
 
 def township_ebrids(count: int) -> tuple[str, list[str]]:

@@ -9,12 +9,8 @@ retained. Waits are bounded polls: they stop a broken run from hanging, nothing 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import shutil
 import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -30,6 +26,7 @@ from signing.signer import SoftwareSigner
 from signing.sm2 import SM2PrivateKey
 from simulators.ts_receiver import TsReceiver
 from terminals.mqtt_terminal import anchor_for_key
+from tests.integration.mosquitto import system_broker
 
 pytestmark = pytest.mark.mosquitto
 
@@ -43,31 +40,9 @@ MARGIN = 5.0  # added to one period when waiting for the cancel to land; never a
 GUARD = 30.0
 
 
-def _port_open() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1.0)
-        return sock.connect_ex((HOST, PORT)) == 0
-
-
 @pytest.fixture(scope="module")
 def broker() -> str:
-    if not _port_open() and shutil.which("mosquitto"):
-        subprocess.run(
-            ["mosquitto", "-d", "-c", "/etc/mosquitto/mosquitto.conf"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-        for _ in range(50):  # up to 5 s for the daemon to listen
-            if _port_open():
-                break
-            time.sleep(0.1)
-    if not _port_open():
-        message = f"Mosquitto is not listening on {HOST}:{PORT} and could not be started"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message + ": the TS bearer path is NOT tested")
-    return BROKER
+    return system_broker("the TS bearer path")
 
 
 def free_udp_port() -> int:
