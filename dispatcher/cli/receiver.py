@@ -24,7 +24,7 @@ receiver_app = typer.Typer(help="Simulated broadcast-bearer receivers.", no_args
 
 @receiver_app.command("run")
 def run_command(
-    bearer: Annotated[str, typer.Option("--bearer", help="dtmb, cable or dth (fm when built).")],
+    bearer: Annotated[str, typer.Option("--bearer", help="dtmb, cable, dth or fm.")],
     input: Annotated[str, typer.Option("--input", help="udp://HOST:PORT or file:PATH")],
     ebrid: Annotated[str, typer.Option("--ebrid", help="This receiver's 23-digit EBRID.")],
     trust: Annotated[Path, typer.Option("--trust", help="The platform's public key (PEM).")],
