@@ -13,7 +13,7 @@ from dispatcher.services.fanout import check_acks_complete
 from dispatcher.store import repo
 from dispatcher.store.db import Database
 from dispatcher.store.errors import StoreUnavailable
-from dispatcher.store.records import NewAck
+from dispatcher.store.records import ACK_STATES
 
 log = logging.getLogger("ebc.acks")
 
@@ -28,15 +28,21 @@ class AckCollector:
         clock: Callable[[], dt.datetime],
         batch_size: int = 1000,
         flush_interval: float = 0.05,
+        check_interval: float = 0.25,
         on_written: Callable[[int], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._batch = batch_size
         self._interval = flush_interval
-        self._queue: asyncio.Queue[AckReport] = asyncio.Queue()
+        # None is the stop mark: the writer finishes its batch rather than being cancelled
+        # inside a write transaction (SQLite would keep the connection's write lock).
+        self._queue: asyncio.Queue[AckReport | None] = asyncio.Queue()
         self._runner: asyncio.Task[None] | None = None
         self._on_written = on_written
+        self._check_interval = check_interval
+        self._unchecked: set[str] = set()
+        self._last_check = 0.0
         self.written = 0
 
     async def submit(self, acks: Sequence[AckReport]) -> None:
@@ -50,44 +56,53 @@ class AckCollector:
     async def start(self) -> None:
         self._runner = asyncio.create_task(self._run(), name="ebc-acks")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 30.0) -> None:
         if self._runner:
-            self._runner.cancel()
-            await asyncio.gather(self._runner, return_exceptions=True)
+            self._queue.put_nowait(None)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._runner), timeout)
+            except TimeoutError:
+                log.warning("ack writer still busy after %.0f s; cancelling it", timeout)
+                self._runner.cancel()
+                await asyncio.gather(self._runner, return_exceptions=True)
+            self._runner = None
         await self.flush()
+        await self._check_completion(force=True)
+
+    def _take(self, first: AckReport) -> tuple[list[AckReport], bool]:
+        """A batch starting with `first`, and whether the stop mark was reached."""
+        batch = [first]
+        while len(batch) < self._batch and not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
 
     async def _run(self) -> None:
         while True:
             first = await self._queue.get()
-            await asyncio.sleep(self._interval)
-            batch = [first]
-            while len(batch) < self._batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            if first is None:
+                return
+            if self._queue.qsize() < self._batch:
+                await asyncio.sleep(self._interval)  # let a burst gather into one batch
+            batch, stopping = self._take(first)
             await self._write(batch)
+            if stopping:
+                return
 
     async def flush(self) -> None:
         while not self._queue.empty():
-            batch: list[AckReport] = []
-            while len(batch) < self._batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._write(batch)
+            first = self._queue.get_nowait()
+            if first is not None:
+                await self._write(self._take(first)[0])
 
     async def _write(self, batch: list[AckReport]) -> None:
-        now = self._clock()
-        rows = [
-            NewAck(
-                alert_id=a.alert_id,
-                target=a.target,
-                state=a.state,
-                detail=dict(a.detail),
-                at=a.at or now,
-            )
-            for a in batch
-        ]
+        rows = [a for a in batch if self._valid(a)]
         for attempt in range(1, 6):
             try:
                 async with self._db.session() as session:
-                    new = await repo.record_acks(session, acks=rows)
+                    new = await repo.record_acks(session, acks=rows, now=self._clock())
                     await session.commit()
                 break
             except StoreUnavailable as exc:
@@ -95,11 +110,38 @@ class AckCollector:
                 log.warning("ack batch not written (attempt %d): %s", attempt, exc)
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
         else:
-            for ack in batch:
+            for ack in rows:
                 self._queue.put_nowait(ack)
             return
         self.written += new
         if self._on_written:
             self._on_written(new)
-        alert_ids = sorted({a.alert_id for a in batch})
-        await check_acks_complete(self._db, alert_ids=alert_ids, clock=self._clock)
+        self._unchecked.update(a.alert_id for a in rows)
+        await self._check_completion()
+
+    async def _check_completion(self, *, force: bool = False) -> None:
+        """Whether the acks complete a task: at most every `check_interval` while a burst
+        is being drained, and always once the queue is empty, so the last ack of a task
+        completes it without waiting for another."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() - self._last_check >= self._check_interval
+        if not self._unchecked or not (force or due or self._queue.empty()):
+            return
+        alert_ids = sorted(self._unchecked)
+        self._unchecked.clear()
+        self._last_check = loop.time()
+        try:
+            await check_acks_complete(self._db, alert_ids=alert_ids, clock=self._clock)
+        except StoreUnavailable as exc:
+            log.warning("task completion not checked, will retry: %s", exc)
+            self._unchecked.update(alert_ids)
+
+    @staticmethod
+    def _valid(ack: AckReport) -> bool:
+        if ack.state not in ACK_STATES:
+            log.warning("ack from %s dropped: unknown state %r", ack.target, ack.state)
+            return False
+        if ack.at is not None and ack.at.utcoffset() is None:
+            log.warning("ack from %s dropped: naive time %s", ack.target, ack.at)
+            return False
+        return True

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from adapters.base import Adapter, SendReport, Transmission
 from dispatcher.domain.alert import MsgType
-from dispatcher.domain.coverage import reached_targets
 from dispatcher.domain.tasks import (
     TaskEvent,
     TaskState,
@@ -356,8 +355,7 @@ class Fanout:
             touched: set[str] = set()
             events: list[NewLogEvent] = []
             for task in overdue:
-                acks = await repo.acks_for_alert(session, alert_id=task.alert_id)
-                reached, _ = reached_targets((a.target, a.state) for a in acks)
+                reached = await repo.reached_targets_of(session, alert_id=task.alert_id)
                 event = on_deadline(acked=len(reached & set(task.targets)))
                 new = transition(TaskState(task.state), event)
                 await repo.update_task(session, task_id=task.id, state=new.value)
@@ -374,29 +372,40 @@ class Fanout:
 async def check_acks_complete(
     db: Database, *, alert_ids: list[str], clock: Callable[[], dt.datetime]
 ) -> None:
-    """Sent tasks whose every target has acked become acked."""
-    now = clock()
-    async with db.session() as session:
-        changed = False
+    """Sent tasks whose every target has acked become acked.
+
+    Runs after every ack batch, so it first counts the alert's acked targets (one aggregate
+    on a read session) and reads them only once the count could complete a task: reading
+    every ack per batch made ingestion quadratic in the fleet.
+    """
+    ready: list[str] = []
+    async with db.session(readonly=True) as session:
         for alert_id in alert_ids:
-            tasks = [
-                t
+            sizes = [
+                len(t.targets)
                 for t in await repo.tasks_for_alert(session, alert_id=alert_id)
                 if t.state == TaskState.SENT.value
             ]
-            if not tasks:
-                continue
-            acks = await repo.acks_for_alert(session, alert_id=alert_id)
-            reached, _ = reached_targets((a.target, a.state) for a in acks)
-            for task in tasks:
-                if set(task.targets) <= reached:
-                    new = transition(TaskState.SENT, TaskEvent.ACKS_COMPLETE)
-                    await repo.update_task(session, task_id=task.id, state=new.value)
-                    await repo.append_log(
-                        session, events=[transition_event(task, TaskEvent.ACKS_COMPLETE, new, now)]
-                    )
-                    changed = True
-            if changed:
+            if sizes and await repo.count_reached(session, alert_id=alert_id) >= min(sizes):
+                ready.append(alert_id)
+    if not ready:
+        return
+    now = clock()
+    async with db.session() as session:
+        for alert_id in ready:
+            reached = await repo.reached_targets_of(session, alert_id=alert_id)
+            done = [
+                t
+                for t in await repo.tasks_for_alert(session, alert_id=alert_id)
+                if t.state == TaskState.SENT.value and set(t.targets) <= reached
+            ]
+            for task in done:
+                new = transition(TaskState.SENT, TaskEvent.ACKS_COMPLETE)
+                await repo.update_task(session, task_id=task.id, state=new.value)
+                await repo.append_log(
+                    session, events=[transition_event(task, TaskEvent.ACKS_COMPLETE, new, now)]
+                )
+            if done:
                 await refresh_alert_state(session, alert_id=alert_id, now=now)
         await session.commit()
 

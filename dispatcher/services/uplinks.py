@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from google.protobuf.message import DecodeError
 
 from adapters.base import AckReport, AckSink, Adapter
-from dispatcher.domain.coverage import reached_targets
 from dispatcher.domain.tasks import TaskState
 from dispatcher.services.fanout import build_transmission
 from dispatcher.store import repo
@@ -226,8 +225,7 @@ class UplinkService:
             jobs = []
             for task in open_tasks:
                 alert = await repo.get_alert(session, alert_id=task.alert_id)
-                acks = await repo.acks_for_alert(session, alert_id=task.alert_id)
-                reached, _ = reached_targets((a.target, a.state) for a in acks)
+                reached = await repo.reached_targets_of(session, alert_id=task.alert_id)
                 missing = sorted((wanted & set(task.targets)) - reached)
                 if alert is not None and missing:
                     jobs.append((task, alert, missing))

@@ -1,11 +1,16 @@
 """Repository functions: async, keyword-only, in the caller's transaction, returning records.
 
-    async with db.session() as session:
-        alert_id = await repo.insert_alert(session, alert=..., tasks=..., events=...)
-        await session.commit()
+async with db.session() as session:
+    alert_id = await repo.insert_alert(session, alert=..., tasks=..., events=...)
+    await session.commit()
 """
 
-from dispatcher.store.repo.acks import acks_for_alert, record_acks
+from dispatcher.store.repo.acks import (
+    acks_for_alert,
+    count_reached,
+    reached_targets_of,
+    record_acks,
+)
 from dispatcher.store.repo.alerts import (
     find_alert,
     get_alert,
@@ -63,6 +68,7 @@ __all__ = [
     "append_log",
     "cancel_tasks",
     "claim_due_tasks",
+    "count_reached",
     "delivered_targets",
     "due_task_count",
     "ensure_link",
@@ -82,6 +88,7 @@ __all__ = [
     "mark_silent_offline",
     "next_counter",
     "note_link",
+    "reached_targets_of",
     "record_acks",
     "release_worker_claims",
     "reports_for_alert",
