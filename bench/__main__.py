@@ -3,7 +3,6 @@
     python -m bench                     # all, full sizes (takes a while)
     python -m bench --quick             # all at toy sizes: does it run?
     python -m bench --only sm2,acks     # some
-    python -m bench --patched           # fan-out also with the proposed uplink change
 """
 
 from __future__ import annotations
@@ -25,13 +24,13 @@ ANALYSIS = "<!-- analysis: kept across runs -->"
 ORDER = ("sm2", "acks", "intake", "fanout", "bridged")
 
 
-def _runners(quick: bool, patched: bool) -> dict[str, Callable[[], Section]]:
+def _runners(quick: bool) -> dict[str, Callable[[], Section]]:
     return {
         "sm2": lambda: sm2.run(quick=quick),
         "acks": lambda: acks.run(quick=quick),
         "intake": lambda: intake.run(quick=quick),
-        "fanout": lambda: fanout.run(quick=quick, patched=patched),
-        "bridged": lambda: bridged.run(quick=quick, patched=patched),
+        "fanout": lambda: fanout.run(quick=quick),
+        "bridged": lambda: bridged.run(quick=quick),
     }
 
 
@@ -39,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="toy sizes: a smoke run")
     parser.add_argument("--only", default=",".join(ORDER), help=f"comma list of {ORDER}")
-    parser.add_argument("--patched", action="store_true",
-                        help="fan-out also with bench/patched.py (the proposed uplink change)")
     parser.add_argument("--out", type=Path, default=None,
                         help="results file (default bench/RESULTS.md; --quick: print only)")
     args = parser.parse_args(argv)
@@ -48,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in chosen if n not in ORDER]
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {ORDER}")
-    runners = _runners(args.quick, args.patched)
+    runners = _runners(args.quick)
     sections: list[str] = []
     failed = 0
     for name in chosen:

@@ -11,7 +11,6 @@ import time
 import uuid
 
 from adapters.base import AckReport
-from bench import patched_acks
 from bench.common import Load, Section, pg_url
 from dispatcher.services.acks import AckCollector
 from dispatcher.store import repo
@@ -57,9 +56,6 @@ async def _collector(db: Database, count: int) -> float:
     while collector.written < count and time.perf_counter() - started < DEADLINE:
         await asyncio.sleep(0.005)
     elapsed = time.perf_counter() - started
-    # stop() cancels the writer; cancelled inside its completion check on SQLite, the
-    # connection can keep its write lock, so let the last check finish first (untimed)
-    await asyncio.sleep(2.0)
     await collector.stop()
     return collector.written / elapsed
 
@@ -77,16 +73,11 @@ async def _record_only(db: Database, count: int, batch: int = 1000) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def _measure(url: str | None, count: int) -> tuple[float, float, float]:
+async def _measure(url: str | None, count: int) -> tuple[float, float]:
     async with _database(url) as db:
         record = await _record_only(db, count)
         collected = await _collector(db, count)
-        patched_acks.apply()
-        try:
-            proposed = await _collector(db, count)
-        finally:
-            patched_acks.restore()
-    return collected, proposed, record
+    return collected, record
 
 
 def run(quick: bool = False, pg: str | None = None) -> Section:
@@ -95,18 +86,16 @@ def run(quick: bool = False, pg: str | None = None) -> Section:
     section = Section(
         "(c) Ack ingestion",
         "python -m bench --only acks",
-        ["database", "acks", "AckCollector acks/s (shipped)",
-         "AckCollector acks/s (proposed completion check)",
+        ["database", "acks", "AckCollector acks/s",
          "record_acks alone, batches of 1000, acks/s"],
     )
     for name, url in (("SQLite (WAL)", None), ("PostgreSQL", pg or pg_url())):
         try:
-            collected, proposed, record = asyncio.run(_measure(url, count))
+            collected, record = asyncio.run(_measure(url, count))
         except Exception as exc:  # no PostgreSQL here: say so, measure the rest
             section.notes.append(f"{name}: not measured ({type(exc).__name__}: {exc})"[:300])
             continue
-        section.rows.append([name, count, collected, proposed, record])
-        section.data[name] = {"collector_per_s": collected, "proposed_per_s": proposed,
-                              "record_per_s": record}
+        section.rows.append([name, count, collected, record])
+        section.data[name] = {"collector_per_s": collected, "record_per_s": record}
     section.notes.append(load.note())
     return section

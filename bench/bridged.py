@@ -22,8 +22,7 @@ PER_BROKER = 12_500
 PER_PROCESS = 12_500
 
 
-async def measure(count: int, work: Path, *, patched: bool, timeout: float,
-                  shipped: bool = True) -> tuple[Run, list[Run]]:
+async def measure(count: int, work: Path, *, timeout: float) -> tuple[Run, list[Run]]:
     ebrids = fleet_ebrids(CITY, count)
     brokers = BridgedBrokers(work, ebrids, per_broker=PER_BROKER)
     await asyncio.to_thread(brokers.start)
@@ -39,11 +38,9 @@ async def measure(count: int, work: Path, *, patched: bool, timeout: float,
             floor = await harness.floor()
             floor.extra["connect_s"] = connect
             floor.extra["brokers"] = 1 + len(brokers.leaves)
-            for variant in [v for v in (False, True) if (v and patched) or (not v and shipped)]:
-                harness.patched = variant
-                runs.append(await harness.platform_run())
-                if harness.platform is not None:
-                    await asyncio.to_thread(harness.platform.stop)
+            runs.append(await harness.platform_run())
+            if harness.platform is not None:
+                await asyncio.to_thread(harness.platform.stop)
         finally:
             await asyncio.to_thread(harness.stop)
     finally:
@@ -51,15 +48,13 @@ async def measure(count: int, work: Path, *, patched: bool, timeout: float,
     return floor, runs
 
 
-def run(quick: bool = False, patched: bool = False, count: int | None = None,
-        shipped: bool = True) -> Section:
+def run(quick: bool = False, count: int | None = None) -> Section:
     load = Load()
     count = count or (60 if quick else int(os.environ.get("EBC_BENCH_BRIDGED", 100_000)))
-    section = Section("(b) Fan-out over bridged brokers", "python -m bench --only bridged" +
-                      (" --patched" if patched else ""), HEADERS)
+    section = Section("(b) Fan-out over bridged brokers", "python -m bench --only bridged",
+                      HEADERS)
     with tempfile.TemporaryDirectory(prefix=f"bench-bridged-{count}-") as tmp:
-        floor, runs = asyncio.run(measure(count, Path(tmp), patched=patched, shipped=shipped,
-                                          timeout=30.0 if quick else 180.0))
+        floor, runs = asyncio.run(measure(count, Path(tmp), timeout=30.0 if quick else 180.0))
     section.rows += rows_for(floor, runs)
     section.data[str(count)] = {"floor": floor.__dict__, "runs": [r.__dict__ for r in runs]}
     section.notes.append(f"{floor.extra['brokers']} Mosquitto processes (1 root, "

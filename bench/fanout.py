@@ -17,7 +17,7 @@ HEADERS = ["terminals", "run", "50% (s)", "99% (s)", "100% (s)",
            "ratio to floor 50/99/100", "accept to first publish", "acked"]
 
 
-async def measure(count: int, work: Path, *, patched: bool, timeout: float,
+async def measure(count: int, work: Path, *, timeout: float,
                   processes: int) -> tuple[Run, list[Run]]:
     broker = Mosquitto(work / "mosquitto")
     broker.start()
@@ -28,26 +28,23 @@ async def measure(count: int, work: Path, *, patched: bool, timeout: float,
         connect = await harness.setup()
         floor = await harness.floor()
         floor.extra["connect_s"] = connect
-        for variant in ([False, True] if patched else [False]):
-            harness.patched = variant
-            runs.append(await harness.platform_run())
-            if harness.platform is not None:
-                await asyncio.to_thread(harness.platform.stop)
+        runs.append(await harness.platform_run())
+        if harness.platform is not None:
+            await asyncio.to_thread(harness.platform.stop)
     finally:
         await asyncio.to_thread(harness.stop)
         broker.stop()
     return floor, runs
 
 
-def run(quick: bool = False, patched: bool = False, sizes: list[int] | None = None) -> Section:
+def run(quick: bool = False, sizes: list[int] | None = None) -> Section:
     load = Load()
     section = Section("(b) Fan-out over Mosquitto, beside the bare-broker floor",
-                      "python -m bench --only fanout" + (" --patched" if patched else ""),
-                      HEADERS)
+                      "python -m bench --only fanout", HEADERS)
     for count in sizes or ([40] if quick else [1000, 10_000]):
         with tempfile.TemporaryDirectory(prefix=f"bench-fanout-{count}-") as tmp:
             floor, runs = asyncio.run(measure(
-                count, Path(tmp), patched=patched, timeout=20.0 if quick else 90.0,
+                count, Path(tmp), timeout=20.0 if quick else 90.0,
                 processes=max(1, count // 5000)))
         section.rows += rows_for(floor, runs)
         section.data[str(count)] = {"floor": floor.__dict__, "runs": [r.__dict__ for r in runs]}

@@ -58,14 +58,13 @@ def milestones(times: list[float], count: int) -> dict[float, float | None]:
 class FanoutHarness:
     def __init__(self, work: Path, region: str, count: int, *, root_url: str,
                  leaf_urls: dict[str, str] | None = None, processes: int = 1,
-                 patched: bool = False, timeout: float = 60.0, concurrency: int = 300) -> None:
+                 timeout: float = 60.0, concurrency: int = 300) -> None:
         self.work = work
         self.region = RegionCode.parse(region)
         self.count = count
         self.root_url = root_url
         self.leaf_urls = leaf_urls or {}  # EBRID -> its leaf broker, when bridged
         self.processes = processes
-        self.patched = patched
         self.timeout = timeout
         # connects in flight per fleet process: too many on a busy box time out and churn
         self.concurrency = concurrency
@@ -135,12 +134,10 @@ class FanoutHarness:
                    {"acked": len(times)})
 
     async def platform_run(self) -> Run:
-        module = "bench.patched" if self.patched else "dispatcher.cli.main"
         self.platform = PlatformProcess(
             self.settings.dir, {"mqtt_url": self.root_url, "rate_limit_per_minute": 100000,
                                 "heartbeat_timeout_seconds": 3600},
-            self.work / f"platform-{'patched' if self.patched else 'shipped'}.log",
-            module=module)
+            self.work / "platform.log")
         signer = ensure_issuer(self.settings)  # before start: the trust store is read then
         await asyncio.to_thread(self.platform.start)
         counter = AckCounter(self.settings.database_url)
@@ -180,8 +177,7 @@ class FanoutHarness:
             need = max(1, int(share * self.count + 0.999999))
             reached[share] = next((t for t, n in samples if n >= need), None)
         sent = await self._terminal_times(accepted.alert_id, t0)
-        return Run("platform" + (" (proposed uplink batching)" if self.patched else ""),
-                   self.count, reached, {
+        return Run("platform", self.count, reached, {
                        "intake_ms": (accepted.accepted_at - accepted.posted_at) * 1000,
                        "first_publish_ms": (first - t0) * 1000 if first else None,
                        "acked": samples[-1][1] if samples else 0,

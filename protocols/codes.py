@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 from protocols.errors import CodeError
@@ -77,6 +77,8 @@ class RegionCode:
     """A 12-digit administrative region code. Shorter NBS codes (2/4/6/9 digits) use ``parse``."""
 
     value: str
+    # Derived from value once: planning asks every terminal's level. Not compared or hashed.
+    _level: RegionLevel = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         text = _digits(self.value, 12, "region code")
@@ -87,6 +89,7 @@ class RegionCode:
                 f"region code {text} has a non-zero part below a zero part; "
                 "each level's digits must be zero when the level above is zero"
             )
+        object.__setattr__(self, "_level", level)
 
     @classmethod
     def parse(cls, text: str) -> RegionCode:
@@ -104,9 +107,7 @@ class RegionCode:
 
     @property
     def level(self) -> RegionLevel:
-        level = _level_of(self.value)
-        assert level is not None  # checked in __post_init__
-        return level
+        return self._level
 
     @property
     def significant(self) -> str:

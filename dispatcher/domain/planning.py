@@ -123,6 +123,10 @@ def plan(
         deadline = not_before + dt.timedelta(minutes=1)
     priority = priority_of(severity, drill=drill)
 
+    # A county has tens of thousands of terminals: group them once, not per adapter.
+    by_bearer: dict[Bearer, list[TerminalInfo]] = {}
+    for t in sorted(terminals, key=lambda t: t.ebrid):
+        by_bearer.setdefault(t.bearer, []).append(t)
     assigned: set[str] = set()
     tasks: list[TaskSpec] = []
     covered: list[RegionCode] = []
@@ -152,15 +156,15 @@ def plan(
         if not regions:
             continue
         covered.extend(regions)
+        prefixes = tuple(r.significant for r in regions)
+        candidates = by_bearer.get(adapter.bearer, [])
         reached = [
             t.ebrid
-            for t in sorted(terminals, key=lambda t: t.ebrid)
-            if t.bearer is adapter.bearer
-            and t.ebrid not in assigned
-            and any(r.contains(t.region) for r in regions)
+            for t in candidates
+            if t.ebrid not in assigned and t.region.value.startswith(prefixes)
         ]
         assigned.update(reached)
-        known_terminals = any(t.bearer is adapter.bearer for t in terminals)
+        known_terminals = bool(candidates)
         if (known_terminals or adapter.bearer in TERMINAL_BEARERS) and not reached:
             continue
         task_targets = tuple(reached) if known_terminals else tuple(r.value for r in regions)

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,13 +22,13 @@ from dispatcher.domain.planning import (
     Bearer,
     Plan,
     TaskSpec,
-    TerminalInfo,
     narrow_to_jurisdiction,
     plan,
 )
 from dispatcher.errors import IntakeError
 from dispatcher.services.authn import read_cert_sn, verify_request
 from dispatcher.services.formats import media_kind, parse_alert
+from dispatcher.services.placements import Placements
 from dispatcher.services.ratelimit import RateLimiter
 from dispatcher.store import repo
 from dispatcher.store.db import Database
@@ -75,6 +75,7 @@ class IntakeContext:
     default_duration: dt.timedelta
     max_attempts: int
     clock: Callable[[], dt.datetime]
+    placements: Placements = field(default_factory=Placements)
 
 
 async def accept_alert(
@@ -310,10 +311,7 @@ async def _plan(
         )
         for a in await repo.list_adapters(session)
     ]
-    terminals = [
-        TerminalInfo(t.ebrid, Bearer(t.bearer), RegionCode(t.region))
-        for t in await repo.list_terminals(session)
-    ]
+    terminals = await ctx.placements.terminals(session)
     return plan(
         targets=targets,
         adapters=adapters,

@@ -127,7 +127,8 @@ class Task(Base):
 
 class DispatchLog(Base):
     __tablename__ = "dispatch_log"
-    __table_args__ = (Index(None, "alert_id", "id"),)
+    # (task_id, event): the targets a retried task already reached (revision 0005).
+    __table_args__ = (Index(None, "alert_id", "id"), Index(None, "task_id", "event"))
 
     # SQLite only autoincrements an INTEGER PRIMARY KEY (the rowid); BIGINT would stay NULL.
     id: Mapped[int] = mapped_column(

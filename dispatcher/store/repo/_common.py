@@ -12,6 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def db_stamp(at: datetime, *, sqlite: bool) -> str:
+    """A time as a JSON-carried parameter: SQLite keeps naive UTC in SQLAlchemy's
+    fixed-width text (so comparisons and ORDER BY hold), PostgreSQL parses ISO 8601."""
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at.isoformat()
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Row, distinct, func, select, text
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dispatcher.domain.coverage import POSITIVE_ACKS
 from dispatcher.store.models import ACKS
 from dispatcher.store.records import ACK_STATES, AckRecord
-from dispatcher.store.repo._common import as_dict, dialect_name, mapping
+from dispatcher.store.repo._common import as_dict, db_stamp, dialect_name, mapping
 
 ACK_EVENT = "ack"  # the log event is "ack.<state>"
 # The stored states that show a terminal was reached.
@@ -104,10 +104,7 @@ def _rows_json(acks: Sequence[AckLike], now: datetime | None, sqlite: bool) -> s
         at = a.at or now
         if at is None or at.utcoffset() is None:
             raise ValueError(f"ack {a.alert_id}/{a.target}: time {at!r} is not an aware UTC time")
-        at = at.astimezone(UTC)
-        # SQLite keeps naive UTC in SQLAlchemy's fixed-width format, so comparisons hold.
-        stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at.isoformat()
-        rows.append([a.alert_id, a.target, state, dict(a.detail), stamp])
+        rows.append([a.alert_id, a.target, state, dict(a.detail), db_stamp(at, sqlite=sqlite)])
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 

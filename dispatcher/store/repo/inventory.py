@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatcher.store.models import ADAPTERS, TERMINALS
+from dispatcher.store.models import ADAPTERS, PLATFORM_COUNTERS, TERMINALS
 from dispatcher.store.records import AdapterRecord, NewAdapter, NewTerminal, TerminalRecord
 from dispatcher.store.repo._common import (
     as_dict,
@@ -20,8 +20,12 @@ from dispatcher.store.repo._common import (
     text_value,
     utcnow,
 )
+from dispatcher.store.repo.counters import next_counter
 
 _CHUNK = 5000
+# Bumped in the transaction of every write that can change a terminal's EBRID, bearer or
+# region, so a planner can keep the inventory in memory and re-read it only when it moved.
+INVENTORY_COUNTER = "inventory:placements"
 
 
 def adapter_record(row: Row[Any]) -> AdapterRecord:
@@ -131,7 +135,22 @@ async def upsert_terminals(
         },
     )
     await session.execute(stmt, rows)
+    await next_counter(session, name=INVENTORY_COUNTER)
     return len(rows)
+
+
+async def inventory_version(session: AsyncSession) -> int:
+    """Changes whenever `placements` would (0 before any terminal was written)."""
+    stmt = select(PLATFORM_COUNTERS.c.value).where(PLATFORM_COUNTERS.c.name == INVENTORY_COUNTER)
+    return int((await session.execute(stmt)).scalar() or 0)
+
+
+async def placements(session: AsyncSession) -> list[tuple[str, str, str]]:
+    """(ebrid, bearer, region) of every terminal, by EBRID: what planning needs, no more."""
+    stmt = select(TERMINALS.c.ebrid, TERMINALS.c.bearer, TERMINALS.c.region).order_by(
+        TERMINALS.c.ebrid
+    )
+    return [(str(e), str(b), str(r)) for e, b, r in (await session.execute(stmt)).all()]
 
 
 async def list_terminals(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.store.models import DISPATCH_LOG
 from dispatcher.store.records import LogRecord, NewLogEvent
-from dispatcher.store.repo._common import as_dict, insert_for, mapping, utcnow
+from dispatcher.store.repo._common import as_dict, db_stamp, dialect_name, mapping, utcnow
 
 # The outcome event services.fanout writes for a target reached.
 DELIVERED_EVENT = "target.delivered"
@@ -19,36 +20,62 @@ DELIVERED_EVENT = "target.delivered"
 def log_record(row: Row[Any]) -> LogRecord:
     m = mapping(row)
     return LogRecord(
-        id=int(m["id"]), alert_id=m["alert_id"], task_id=m["task_id"], target=m["target"],
-        event=m["event"], detail=as_dict(m["detail"]), at=m["at"], dedup_key=m["dedup_key"],
+        id=int(m["id"]),
+        alert_id=m["alert_id"],
+        task_id=m["task_id"],
+        target=m["target"],
+        event=m["event"],
+        detail=as_dict(m["detail"]),
+        at=m["at"],
+        dedup_key=m["dedup_key"],
     )
+
+
+_COLUMNS = "alert_id, task_id, target, event, detail, at, dedup_key"
+# Rows: [alert_id, task_id, target, event, detail, at, dedup_key], one JSON parameter per
+# batch (see repo.acks): a county fan-out logs one row per terminal reached.
+_APPEND = {
+    "sqlite": f"""
+        INSERT INTO dispatch_log ({_COLUMNS})
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+               json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+               json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+               json_extract(value, '$[6]')
+        FROM json_each(:rows) WHERE true ORDER BY key
+        ON CONFLICT (dedup_key) DO NOTHING""",
+    "postgresql": f"""
+        INSERT INTO dispatch_log ({_COLUMNS})
+        SELECT e->>0, e->>1, e->>2, e->>3, e->4, (e->>5)::timestamptz, e->>6
+        FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS x(e, n) ORDER BY n
+        ON CONFLICT (dedup_key) DO NOTHING""",
+}
 
 
 async def append_log(session: AsyncSession, *, events: Sequence[NewLogEvent]) -> int:
-    """Insert `events` in the caller's transaction; return how many were new.
+    """Insert `events` in the caller's transaction, in order; return how many were new.
 
-    One multi-row statement per 1,000 rows (SQLAlchemy's insertmanyvalues): one commit per
-    row caps at about 1k rows/s, batches reach 50-100k. A row whose dedup_key exists is
-    skipped, so replaying an outcome or an ack is a no-op.
+    One statement per call: one commit per row caps at about 1k rows/s. A row whose
+    dedup_key exists is skipped, so replaying an outcome or an ack is a no-op.
     """
     if not events:
         return 0
+    sqlite = dialect_name(session) == "sqlite"
     now = utcnow()
     rows = [
-        {
-            "alert_id": e.alert_id, "task_id": e.task_id, "target": e.target,
-            "event": e.event, "detail": dict(e.detail), "at": e.at or now,
-            "dedup_key": e.dedup_key,
-        }
+        [
+            e.alert_id,
+            e.task_id,
+            e.target,
+            e.event,
+            dict(e.detail),
+            db_stamp(e.at or now, sqlite=sqlite),
+            e.dedup_key,
+        ]
         for e in events
     ]
-    stmt = (
-        insert_for(session, DISPATCH_LOG)
-        .on_conflict_do_nothing(index_elements=[DISPATCH_LOG.c.dedup_key])
-        .returning(DISPATCH_LOG.c.id)
-    )
-    result = await session.execute(stmt, rows)
-    return len(result.all())
+    params = {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))}
+    result = await session.execute(text(_APPEND["sqlite" if sqlite else "postgresql"]), params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def log_page(
@@ -70,8 +97,8 @@ async def log_page(
 
 
 async def log_for_alert(session: AsyncSession, *, alert_id: str) -> list[LogRecord]:
-    stmt = select(DISPATCH_LOG).where(DISPATCH_LOG.c.alert_id == alert_id).order_by(
-        DISPATCH_LOG.c.id
+    stmt = (
+        select(DISPATCH_LOG).where(DISPATCH_LOG.c.alert_id == alert_id).order_by(DISPATCH_LOG.c.id)
     )
     return [log_record(r) for r in (await session.execute(stmt)).all()]
 
