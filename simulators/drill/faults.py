@@ -2,15 +2,19 @@
 
 Faults are dealt from the scenario's seed, so the same scenario strikes the same terminals
 every run. A terminal carries at most one of offline / clock skew / flapping, so the report
-can say why it was not reached; ack delay applies to everyone.
+can say why it was not reached; ack delay applies to every IP terminal. Broadcast receivers and
+legacy loudspeakers only get the offline share (``deal_receivers``): they are never started.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from google.protobuf.message import DecodeError
 
@@ -22,6 +26,19 @@ from simulators.drill.scenario import AckDelay, Faults
 from terminals.envelope import seal_command
 
 FORGED_PREFIX = "drill-forged"
+
+
+@dataclass
+class Injection:
+    kind: str  # forged | tampered | replayed
+    command_id: str
+    at: float  # seconds since the drill began
+
+
+class Publisher(Protocol):
+    messages: list[tuple[float, str, bytes]]
+
+    def publish(self, topic: str, payload: bytes) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +84,15 @@ def deal(faults: Faults, ebrids: Sequence[str], seed: int) -> dict[str, Terminal
     return plan
 
 
+def deal_receivers(faults: Faults, ebrids: Sequence[str], seed: int) -> dict[str, TerminalFaults]:
+    """The offline share over the receivers, all bearers in one draw, apart from the IP draw so
+    adding receivers to a scenario strikes the same IP terminals as before."""
+    order = list(ebrids)
+    random.Random(f"{seed}:receivers").shuffle(order)
+    offline = round(len(order) * faults.offline)
+    return {ebrid: TerminalFaults(offline=i < offline) for i, ebrid in enumerate(order)}
+
+
 def forged(template: bytes, *, index: int) -> bytes:
     """A command in the platform's name signed by a key nobody trusts: the attacker's own."""
     envelope = pb.SignedCommand.FromString(template)
@@ -109,3 +135,33 @@ def genuine_commands(payloads: Iterable[bytes]) -> dict[str, str]:
             continue
         found.setdefault(command.start.alert_id, command.command_id)
     return found
+
+
+async def inject(observer: Publisher, faults: Faults, topic: str, t0: float,
+                 injections: list[Injection]) -> str:
+    """Forged, tampered and replayed commands on ``topic`` (the county's), once a genuine
+    command has been seen there to copy; each is added to ``injections``. Returns the event
+    to put on the drill's timeline. IP terminals only: broadcast bearers are not injected."""
+    for _ in range(50):  # up to 5 s for the first genuine command
+        if observer.messages:
+            break
+        await asyncio.sleep(0.1)
+    if not observer.messages:
+        return "no genuine command seen: nothing injected"
+    template = observer.messages[0][2]
+    batches = [("forged", faults.forged_commands), ("tampered", faults.tampered_commands),
+               ("replayed", faults.replayed_commands)]
+    sent = 0
+    for kind, count in batches:
+        for i in range(count):
+            if kind == "forged":
+                payload = forged(template, index=i)
+            elif kind == "tampered":
+                payload = tampered(template, index=i)
+            else:
+                payload = template
+            observer.publish(topic, payload)
+            injections.append(Injection(kind, command_id(payload), time.time() - t0))
+            sent += 1
+            await asyncio.sleep(0.05)
+    return f"injected {sent} hostile commands"

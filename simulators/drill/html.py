@@ -144,6 +144,19 @@ def plot_townships(result: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def _seconds(value: object) -> str:
+    return "-" if value is None else f"{float(value):.3f} s"  # type: ignore[arg-type]
+
+
+def _bearer_row(bearer: str, tally: dict[str, Any]) -> str:
+    """Reached is what the platform recorded; the times are from the terminals' own acks."""
+    t = tally.get("time_to_ack") or {}
+    cells = [bearer, tally.get("terminals", "-"), tally.get("offline", "-"), tally["targeted"],
+             tally["acked"], f"{tally['coverage']:.1%}",
+             *(_seconds(t.get(k)) for k in ("p50", "p90", "p99", "max"))]
+    return "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>"
+
+
 def render_html(result: dict[str, Any], files: dict[str, Path]) -> str:
     e = html.escape
     rows = "".join(
@@ -151,13 +164,10 @@ def render_html(result: dict[str, Any], files: dict[str, Path]) -> str:
         f"<td>{v['acked']}</td><td>{v['coverage']:.1%}</td></tr>"
         for k, v in result["by_township"].items()
     )
-    bearers = "".join(
-        f"<tr><td>{e(b)}</td><td>{v['targeted']}</td><td>{v['acked']}</td>"
-        f"<td>{v['coverage']:.1%}</td></tr>" for b, v in result["by_bearer"].items()
-    )
+    bearers = "".join(_bearer_row(b, v) for b, v in result["by_bearer"].items())
     missing = "".join(
-        f"<tr><td>{e(t['alert'])}</td><td>{e(t['ebrid'])}</td><td>{e(t['reason'])}</td></tr>"
-        for t in result["not_reached"]["terminals"][:200]
+        f"<tr><td>{e(t['alert'])}</td><td>{e(t.get('bearer', 'ip'))}</td><td>{e(t['ebrid'])}"
+        f"</td><td>{e(t['reason'])}</td></tr>" for t in result["not_reached"]["terminals"][:200]
     )
     summary = "\n".join(e(line) for line in summary_lines(result))
     status = "passed" if result["passed"] else "failed"
@@ -177,8 +187,10 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 8px}}
 <table><tr><th>township</th><th>name</th><th>targeted</th><th>acked</th><th>coverage</th></tr>
 {rows}</table>
 <h2>Coverage by bearer</h2>
-<table><tr><th>bearer</th><th>targeted</th><th>acked</th><th>coverage</th></tr>{bearers}</table>
+<table><tr><th>bearer</th><th>terminals</th><th>offline</th><th>targeted</th><th>reached</th>
+<th>coverage</th><th>first ack p50</th><th>p90</th><th>p99</th><th>max</th></tr>{bearers}
+</table>
 <h2>Not reached (first 200)</h2>
-<table><tr><th>alert</th><th>terminal</th><th>why</th></tr>{missing}</table>
+<table><tr><th>alert</th><th>bearer</th><th>terminal</th><th>why</th></tr>{missing}</table>
 </body></html>
 """

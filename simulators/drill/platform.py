@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from dispatcher.config import PLATFORM_FILE, Settings, load_settings
 from dispatcher.services.authn import sign_request
@@ -36,6 +37,15 @@ READY_TIMEOUT = 60.0
 POSITIVE = ("received", "verified", "playing", "played", "stopped")
 LEVELS = {RegionLevel.COUNTY: "county", RegionLevel.CITY: "municipal",
           RegionLevel.PROVINCE: "provincial"}
+# The adapters a drill runs for its receivers: resource type, and the delivery settings.
+DRILL_ADAPTERS: dict[str, tuple[str, dict[str, object]]] = {
+    "dtmb": ("0303", {"frequency_hz": 474_000_000}),
+    "cable": ("0302", {"frequency_hz": 259_000_000, "modulation": "64QAM"}),
+    "dth": ("0308", {"frequency_hz": 12_020_000_000, "orbital_position": 134.0,
+                     "polarization": "H"}),
+    "fm": ("0301", {"frequency_khz": 97_500, "pi_code": "3456"}),
+    "legacy-ip": ("0314", {}),
+}
 
 
 def ensure_platform(directory: Path, region: str) -> Settings:
@@ -48,6 +58,54 @@ def ensure_platform(directory: Path, region: str) -> Settings:
             init(dir=directory, region=code.value, level=LEVELS[code.level], name="",
                  cert_sn=None, fake_adapter=False, as_json=True)
     return load_settings(directory)
+
+
+def drill_adapters(settings: Settings, bearers: Sequence[str],
+                   outputs: Path) -> list[dict[str, Any]]:
+    """The platform's adapters for a drill with receivers of ``bearers``: its own adapters of
+    other bearers, and for each of these one the drill owns, covering the county: broadcast
+    bearers write to a file under ``outputs`` (any number of receivers can follow a file), the
+    legacy gateway listens on a free loopback port. Given to the platform process as
+    EBC_ADAPTERS, so platform.json is not changed (see also retire_drill_adapters)."""
+    kept: list[dict[str, Any]] = [a.model_dump() for a in settings.adapters
+                                      if a.bearer not in bearers]
+    outputs.mkdir(parents=True, exist_ok=True)
+    region = settings.region
+    for bearer in bearers:
+        delivery = DRILL_ADAPTERS[bearer][1]
+        config: dict[str, object] = {"regions": [region], **delivery}
+        if bearer == "legacy-ip":
+            config["listen"] = f"127.0.0.1:{free_port()}"
+        else:
+            # FM: an alert's packets take ~15 s of the RDS channel; the first goes out at once
+            suffix, repeat = ("txt", 30.0) if bearer == "fm" else ("ts", 1.0)
+            config |= {"site": f"drill {bearer}", "repeat_seconds": repeat,
+                       "output": f"file:{outputs / f'{bearer}.{suffix}'}"}
+        kept.append({"ebrid": drill_adapter_ebrid(region, bearer), "bearer": bearer,
+                     "regions": [region], "enabled": True, "config": config})
+    return kept
+
+
+def drill_adapter_ebrid(region: str, bearer: str) -> str:
+    return f"4{region}{DRILL_ADAPTERS[bearer][0]}900201"
+
+
+async def retire_drill_adapters(database_url: str, region: str) -> None:
+    """Disable the drill's adapters in the platform's adapters table: the platform records
+    every adapter it is given there and starts every enabled row, so without this a later
+    `ebc serve` would go on feeding the drill's files and listening on its port. Run before a
+    drill (a drill that never finished) and after one; the next drill's are re-enabled."""
+    ebrids = [drill_adapter_ebrid(region, b) for b in DRILL_ADAPTERS]
+    db = Database(database_url, run_migrations=False)
+    await db.start()
+    try:
+        async with db.session() as session:
+            await session.execute(
+                text("UPDATE adapters SET enabled = :off WHERE ebrid IN :ebrids").bindparams(
+                    bindparam("ebrids", expanding=True)), {"off": False, "ebrids": ebrids})
+            await session.commit()
+    finally:
+        await db.stop()
 
 
 def ensure_issuer(settings: Settings) -> SoftwareSigner:
@@ -239,8 +297,12 @@ class AckCounter:
             rows = (await session.execute(query)).all()
         return {str(r[0]): int(r[1]) for r in rows}
 
-    async def online(self, prefix: str) -> int:
-        query = text("SELECT COUNT(*) FROM terminals WHERE region LIKE :p AND state NOT IN "
-                     "('offline', 'unknown')")
+    async def online(self, prefix: str, bearer: str | None = None) -> int:
+        sql = ("SELECT COUNT(*) FROM terminals WHERE region LIKE :p AND state NOT IN "
+               "('offline', 'unknown')")
+        params = {"p": prefix + "%"}
+        if bearer is not None:
+            sql += " AND bearer = :b"
+            params["b"] = bearer
         async with self.db.session(readonly=True) as session:
-            return int((await session.execute(query, {"p": prefix + "%"})).scalar_one())
+            return int((await session.execute(text(sql), params)).scalar_one())

@@ -9,27 +9,21 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dispatcher.domain.regions import region_table
+from simulators.drill.bearers import (
+    OFFLINE,
+    POSITIVE,
+    by_bearer,
+    percentile,
+    quantiles,
+    why_receiver_not_reached,
+)
 from simulators.drill.faults import TerminalFaults
 
 if TYPE_CHECKING:
-    from simulators.drill.runner import Observed
+    from simulators.drill.observed import Observed
 
-POSITIVE = frozenset({"received", "verified", "playing", "played", "stopped"})
+__all__ = ["build_result", "percentile", "quantiles", "summary_lines", "why_not_reached"]
 NOT_REACHED_LISTED = 1000
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0-100): the value below which q% of samples fall."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def quantiles(values: Sequence[float]) -> dict[str, float | int | None]:
-    return {"count": len(values), "p50": percentile(values, 50), "p90": percentile(values, 90),
-            "p99": percentile(values, 99), "max": max(values) if values else None}
 
 
 def _first_positive(acks: Iterable[Sequence[Any]], alert_id: str) -> float | None:
@@ -50,7 +44,7 @@ def _milestones(timeline: Sequence[tuple[float, dict[str, int]]], alert_id: str,
 def why_not_reached(faults: TerminalFaults, record: dict[str, Any] | None,
                     alert_id: str) -> str:
     if faults.offline:
-        return "offline (switched off for the drill)"
+        return OFFLINE
     record = record or {}
     refused = record.get("rejected") or {}
     acks = record.get("acks") or []
@@ -91,22 +85,12 @@ def _townships(statuses: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _bearers(statuses: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    merged: dict[str, list[int]] = {}
-    for status in statuses:
-        for bearer, tally in (status.get("by_bearer") or {}).items():
-            pair = merged.setdefault(bearer, [0, 0])
-            pair[0] += int(tally["targeted"])
-            pair[1] += int(tally["acked"])
-    return {b: {"targeted": t, "acked": a, "coverage": round(a / t, 6) if t else 0.0}
-            for b, (t, a) in sorted(merged.items())}
-
-
 def _hostile(seen: Observed) -> dict[str, Any]:
     forged_ids = {i.command_id for i in seen.injections if i.kind in ("forged", "tampered")}
     refused = accepted = 0
     reasons: Counter[str] = Counter()
-    for record in seen.records.values():
+    records = [r for r in seen.records.values() if r.get("bearer", "ip") == "ip"]
+    for record in records:
         for _alert, command_id, state, *_ in record["acks"]:
             if command_id in forged_ids:
                 if state == "rejected":
@@ -119,7 +103,7 @@ def _hostile(seen: Observed) -> dict[str, Any]:
     genuine = set(seen.genuine.values())
     replays = sum(i.kind == "replayed" for i in seen.injections)
     accepted_again = sum(
-        1 for r in seen.records.values()
+        1 for r in records
         if sum(1 for a in r["acks"] if a[1] in genuine and a[2] == "verified") > 1
     ) if replays else 0
     return {
@@ -129,7 +113,7 @@ def _hostile(seen: Observed) -> dict[str, Any]:
         "refused": refused,
         "accepted": accepted,
         "refused_by_reason": dict(reasons),
-        "replays_ignored": sum(r["duplicates"] for r in seen.records.values()) if replays else 0,
+        "replays_ignored": sum(r["duplicates"] for r in records) if replays else 0,
         "replays_accepted": accepted_again,
     }
 
@@ -140,22 +124,30 @@ def build_result(seen: Observed) -> dict[str, Any]:
     all_times: list[float] = []
     not_reached: list[dict[str, str]] = []
     reasons: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    bearer_times: dict[str, list[float]] = {}
     for n, accepted in enumerate(seen.accepted):
         status = seen.statuses.get(accepted.alert_id, {})
         times = []
-        for record in seen.records.values():
+        for ebrid, record in seen.records.items():
             first = _first_positive(record["acks"], accepted.alert_id)
             if first is not None:
                 times.append(round(first - accepted.accepted_at, 4))
+                bearer_times.setdefault(seen.bearer(ebrid), []).append(times[-1])
         all_times += times
         targeted = int(status.get("targeted", 0))
         missing = list(status.get("not_reached") or [])
         for ebrid in missing:
-            why = why_not_reached(seen.plan.get(ebrid, TerminalFaults()),
-                                  seen.records.get(ebrid), accepted.alert_id)
+            bearer = seen.bearer(ebrid)
+            faults = seen.plan.get(ebrid, TerminalFaults())
+            kept = seen.records.get(ebrid)
+            why = (why_not_reached(faults, kept, accepted.alert_id) if bearer == "ip" else
+                   why_receiver_not_reached(bearer, faults, kept, accepted.alert_id))
             reasons[why] += 1
+            missed[bearer] += 1
             if len(not_reached) < NOT_REACHED_LISTED:
-                not_reached.append({"alert": str(n), "ebrid": ebrid, "reason": why})
+                not_reached.append({"alert": str(n), "ebrid": ebrid, "bearer": bearer,
+                                    "reason": why})
         alerts.append({
             "index": n,
             "alert_id": accepted.alert_id,
@@ -185,6 +177,8 @@ def build_result(seen: Observed) -> dict[str, Any]:
     if limit is not None and (p99 is None or float(p99) > limit):
         failures.append(f"p99 time to ack {p99} s above {limit} s")
     plan = seen.plan.values()
+    fleet = Counter({"ip": len(seen.terminals)}) + Counter(seen.receivers.values())
+    offline = Counter(seen.bearer(e) for e, f in seen.plan.items() if f.offline)
     return {
         "id": seen.drill_id,
         "name": scenario.name,
@@ -193,7 +187,8 @@ def build_result(seen: Observed) -> dict[str, Any]:
         "finished_at": seen.finished_at.isoformat() if seen.finished_at else None,
         "platform": {"dir": str(seen.settings.dir), "ebrid": seen.settings.ebrid,
                      "region": seen.settings.region, "broker": seen.broker},
-        "terminals": len(seen.terminals),
+        "terminals": sum(fleet.values()),
+        "fleet": dict(fleet),
         "processes": scenario.processes(),
         "connect_seconds": round(seen.connect_seconds, 2),
         "faults": {
@@ -206,12 +201,12 @@ def build_result(seen: Observed) -> dict[str, Any]:
         "targeted": targeted,
         "acked": acked,
         "coverage": coverage,
-        "by_bearer": _bearers(seen.statuses.values()),
+        "by_bearer": by_bearer(seen.statuses.values(), fleet, offline, bearer_times),
         "by_township": _townships(seen.statuses.values()),
         "time_to_ack": time_to_ack,
         "alerts": alerts,
         "not_reached": {"count": targeted - acked, "by_reason": dict(reasons.most_common()),
-                        "terminals": not_reached},
+                        "by_bearer": dict(sorted(missed.items())), "terminals": not_reached},
         "forgeries": _hostile(seen),
         "events": [[round(t, 3), what] for t, what in seen.events],
         "timeline": [[round(t, 3), counts] for t, counts in seen.timeline],
@@ -224,13 +219,19 @@ def _fmt(value: object) -> str:
     return "-" if value is None else f"{float(value):.3f}s"  # type: ignore[arg-type]
 
 
+def _mix(fleet: dict[str, int]) -> str:
+    if set(fleet) <= {"ip"}:
+        return ""
+    return " (" + ", ".join(f"{n} {b}" for b, n in fleet.items()) + ")"
+
+
 def summary_lines(result: dict[str, Any]) -> list[str]:
     t = result["time_to_ack"]
     verdict = "PASSED" if result["passed"] else "FAILED: " + "; ".join(result["failures"])
     lines = [
         f"drill {result['id']} {result['name']!r}: {verdict}",
-        f"  {result['terminals']} terminals on {result['platform']['broker']}, "
-        f"connected in {result['connect_seconds']}s",
+        f"  {result['terminals']} terminals{_mix(result.get('fleet') or {})} on "
+        f"{result['platform']['broker']}, IP fleet connected in {result['connect_seconds']}s",
         f"  coverage {result['coverage']:.2%} ({result['acked']}/{result['targeted']})",
         f"  time to ack  p50 {_fmt(t['p50'])}  p90 {_fmt(t['p90'])}  p99 {_fmt(t['p99'])}  "
         f"max {_fmt(t['max'])}  ({t['count']} acks)",
@@ -242,8 +243,12 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
             f"{alert['acked']}/{alert['targeted']}, recorded 50% {_fmt(rec['50%'])} "
             f"99% {_fmt(rec['99%'])} 100% {_fmt(rec['100%'])}, intake {alert['intake_seconds']}s")
     for bearer, tally in result["by_bearer"].items():
-        lines.append(f"  bearer {bearer}: {tally['acked']}/{tally['targeted']} "
-                     f"({tally['coverage']:.2%})")
+        b = tally.get("time_to_ack") or {}
+        lines.append(
+            f"  bearer {bearer}: {tally.get('terminals', '?')} terminals, "
+            f"{tally['acked']}/{tally['targeted']} reached ({tally['coverage']:.2%}), "
+            f"first ack p50 {_fmt(b.get('p50'))} p90 {_fmt(b.get('p90'))} "
+            f"p99 {_fmt(b.get('p99'))}")
     worst = sorted(result["by_township"].items(), key=lambda kv: kv[1]["coverage"])[:5]
     if worst:
         lines.append("  lowest townships: " + ", ".join(

@@ -9,67 +9,43 @@ import datetime as dt
 import logging
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dispatcher.config import Settings
+from dispatcher.config import AdapterConfig, Settings
 from protocols.codes import RegionCode
 from protocols.terminal.topics import region_topic
+from signing.sm2 import SM2PublicKey
 from simulators.drill import faults as faultlib
 from simulators.drill.brokers import Mosquitto, free_port
+from simulators.drill.faults import Injection
 from simulators.drill.mqtt import Observer
+from simulators.drill.observed import Observed
 from simulators.drill.platform import (
-    Accepted,
     AckCounter,
     Intake,
     PlatformProcess,
     cap_exercise,
+    drill_adapters,
     ensure_issuer,
     ensure_platform,
     new_identifier,
+    retire_drill_adapters,
 )
 from simulators.drill.progress import Progress
+from simulators.drill.receivers import ReceiverFleet
 from simulators.drill.report import build_result
 from simulators.drill.scenario import Scenario
 from simulators.drill.worker import FleetProcess, WorkerSpec, split
 from simulators.fleet import Credentials, provision_fleet
+from terminals.mqtt_terminal import anchor_for_key
+
+__all__ = ["DrillRunner", "Injection", "Observed", "run_drill"]
 
 log = logging.getLogger("ebc.drill")
 POLL = 0.2
 QUIET_SECONDS = 3.0  # no new ack for this long once every expected terminal acked: done
-
-
-@dataclass
-class Injection:
-    kind: str  # forged | tampered | replayed
-    command_id: str
-    at: float
-
-
-@dataclass
-class Observed:
-    """What the runner saw while the drill ran; report.build_result turns it into the result."""
-
-    scenario: Scenario
-    settings: Settings
-    started_at: dt.datetime
-    plan: dict[str, faultlib.TerminalFaults]
-    terminals: list[str]
-    accepted: list[Accepted] = field(default_factory=list)
-    statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
-    timeline: list[tuple[float, dict[str, int]]] = field(default_factory=list)
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
-    injections: list[Injection] = field(default_factory=list)
-    genuine: dict[str, str] = field(default_factory=dict)  # alert id -> command id
-    events: list[tuple[float, str]] = field(default_factory=list)
-    connect_seconds: float = 0.0
-    t0: float = 0.0
-    drill_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    broker: str = ""
-    finished_at: dt.datetime | None = None
 
 
 async def _provision(scenario: Scenario, settings: Settings) -> list[Credentials]:
@@ -79,6 +55,8 @@ async def _provision(scenario: Scenario, settings: Settings) -> list[Credentials
             found += await provision_fleet(settings.database_url, township[:9], count,
                                            directory=settings.dir)
         return found
+    if scenario.terminals() == 0:
+        return []
     county = RegionCode(settings.region).significant
     return await provision_fleet(settings.database_url, county, scenario.terminals(),
                                  directory=settings.dir)
@@ -94,6 +72,8 @@ class DrillRunner:
         self.platform: PlatformProcess | None = None
         self.fleets: list[FleetProcess] = []
         self.observer: Observer | None = None
+        self.receivers: ReceiverFleet | None = None
+        self.adapters: list[dict[str, Any]] = []
         # alert id -> terminals in its area expected to ack (not switched off, clock right)
         self.expected: dict[str, int] = {}
 
@@ -110,13 +90,24 @@ class DrillRunner:
         credentials = await _provision(scenario, settings)
         ebrids = [e for e, _, _ in credentials]
         plan = faultlib.deal(scenario.faults, ebrids, scenario.seed)
-        seen = Observed(scenario, settings, started, plan, ebrids)
         work = self.workdir or Path(tempfile.mkdtemp(prefix="drill-", dir=settings.dir))
+        mix = scenario.fleet.receivers()
+        if mix:
+            self.adapters = drill_adapters(settings, list(mix), work / "bearers")
+            self.receivers = ReceiverFleet(settings.model_copy(update={"adapters": [
+                AdapterConfig(**a) for a in self.adapters]}), mix)
+            await self.receivers.provision()
+            plan |= faultlib.deal_receivers(scenario.faults, self.receivers.ebrids,
+                                            scenario.seed)
+        await retire_drill_adapters(settings.database_url, settings.region)
+        seen = Observed(scenario, settings, started, plan, ebrids,
+                        receivers=self.receivers.bearers if self.receivers else {})
         try:
             broker_url = self._start_broker(work, seen)
             await asyncio.to_thread(self._start_platform, work, broker_url)
             assert self.platform is not None
             await self._start_fleet(broker_url, credentials, settings, plan, seen)
+            await self._start_receivers(broker_url, settings, plan)
             counter = AckCounter(settings.database_url)
             await counter.start()
             try:
@@ -134,8 +125,12 @@ class DrillRunner:
             for fleet in self.fleets:
                 answer = await asyncio.to_thread(fleet.request, "collect")
                 seen.records.update(answer[1])
+            if self.receivers is not None:
+                ebmids = {str(st.get("ebmid")): a for a, st in seen.statuses.items()}
+                seen.records.update(self.receivers.records(ebmids))
         finally:
             await self._shutdown()
+            await retire_drill_adapters(settings.database_url, settings.region)
         seen.finished_at = dt.datetime.now(dt.UTC)
         return build_result(seen)
 
@@ -164,6 +159,8 @@ class DrillRunner:
             overrides["mqtt_url"] = broker_url
         if self.scenario.platform.database_url:
             overrides["database_url"] = self.scenario.platform.database_url
+        if self.adapters:
+            overrides["adapters"] = self.adapters
         self.platform = PlatformProcess(self.scenario.platform.dir, overrides,
                                         work / "platform.log")
         self.platform.start()
@@ -174,13 +171,13 @@ class DrillRunner:
         assert settings.public_key is not None
         key = settings.public_key.read_bytes()
         fleet = self.scenario.fleet
-        for part in split(credentials, self.scenario.processes()):
+        for part in split(credentials, max(1, self.scenario.processes())):
             spec = WorkerSpec(broker_url, part, key, settings.cert_sn,
                               {e: plan[e] for e, _, _ in part},
                               heartbeat_seconds=fleet.heartbeat_seconds,
                               play_seconds=fleet.play_seconds)
             self.fleets.append(FleetProcess(spec))
-        bar = Progress("connecting", len(credentials), enabled=self.progress)
+        bar = Progress("connecting", len(credentials), enabled=self.progress and bool(credentials))
         started = time.monotonic()
         for process in self.fleets:
             process.send("start")
@@ -193,15 +190,28 @@ class DrillRunner:
         seen.connect_seconds = time.monotonic() - started
         bar.close(f"{seen.connect_seconds:.1f}s")
 
+    async def _start_receivers(self, broker_url: str, settings: Settings,
+                               plan: dict[str, faultlib.TerminalFaults]) -> None:
+        if self.receivers is None:
+            return
+        assert settings.public_key is not None
+        key = SM2PublicKey.from_pem(settings.public_key.read_bytes())
+        await self.receivers.start(broker_url, anchor_for_key(key, settings.cert_sn), plan,
+                                   play_seconds=self.scenario.fleet.play_seconds)
+        started = len(self.receivers.members)
+        bar = Progress("receivers", started, enabled=self.progress)
+        bar.update(await self.receivers.wait_ready(self.scenario.limits.connect_seconds))
+        bar.close()
+
     async def _await_online(self, counter: AckCounter, settings: Settings,
                             plan: dict[str, faultlib.TerminalFaults]) -> None:
-        """Until the platform's inventory shows the fleet online: its status burst is over."""
-        expected = sum(not f.offline for f in plan.values())
+        """Until the platform's inventory shows the IP fleet online: its status burst is over."""
+        expected = sum(not f.offline for e, f in plan.items() if e not in self._receiving)
         prefix = RegionCode(settings.region).significant
         deadline = time.monotonic() + self.scenario.limits.connect_seconds
-        bar = Progress("registering", expected, enabled=self.progress)
+        bar = Progress("registering", expected, enabled=self.progress and expected > 0)
         while time.monotonic() < deadline:
-            online = await counter.online(prefix)
+            online = await counter.online(prefix, "ip")
             bar.update(min(online, expected))
             if online >= expected:
                 break
@@ -298,37 +308,19 @@ class DrillRunner:
             await asyncio.sleep(POLL)
 
     async def _inject(self, seen: Observed, t0: float) -> None:
-        """Forged, tampered and replayed commands on the county topic, once a genuine
-        command has been seen there to copy."""
         assert self.observer is not None
         county_topic = region_topic(RegionCode(seen.settings.region))
-        for _ in range(50):  # up to 5 s for the first genuine command
-            if self.observer.messages:
-                break
-            await asyncio.sleep(0.1)
-        if not self.observer.messages:
-            seen.events.append((time.time() - t0, "no genuine command seen: nothing injected"))
-            return
-        template = self.observer.messages[0][2]
-        faults = self.scenario.faults
-        batches = [("forged", faults.forged_commands), ("tampered", faults.tampered_commands),
-                   ("replayed", faults.replayed_commands)]
-        for kind, count in batches:
-            for i in range(count):
-                if kind == "forged":
-                    payload = faultlib.forged(template, index=i)
-                elif kind == "tampered":
-                    payload = faultlib.tampered(template, index=i)
-                else:
-                    payload = template
-                self.observer.publish(county_topic, payload)
-                seen.injections.append(
-                    Injection(kind, faultlib.command_id(payload), time.time() - t0))
-                await asyncio.sleep(0.05)
-        seen.events.append((time.time() - t0, f"injected {len(seen.injections)} hostile "
-                                              "commands"))
+        event = await faultlib.inject(self.observer, self.scenario.faults, county_topic, t0,
+                                      seen.injections)
+        seen.events.append((time.time() - t0, event))
+
+    @property
+    def _receiving(self) -> dict[str, str]:
+        return self.receivers.bearers if self.receivers is not None else {}
 
     async def _shutdown(self) -> None:
+        if self.receivers is not None:
+            await self.receivers.stop()
         for process in self.fleets:
             await asyncio.to_thread(process.stop)
         if self.platform is not None:

@@ -15,7 +15,11 @@ from protocols.errors import CodeError
 DEFAULT_TERMINALS = 10_000
 # Well under the 20,000 open files a process may hold here: each terminal is one socket.
 MAX_PER_PROCESS = 15_000
-BEARERS = ("ip",)
+BEARERS = ("ip", "dtmb", "cable", "dth", "fm", "legacy-ip")
+RECEIVER_BEARERS = BEARERS[1:]
+# Broadcast receivers and legacy loudspeakers run in the drill's own process, one task (and one
+# MQTT or TCP session) each: a few hundred per bearer is a realistic county, 1,000 the limit.
+MAX_RECEIVERS = 1000
 
 
 class ScenarioError(ValueError):
@@ -82,13 +86,27 @@ class FleetSpec(_Model):
     @field_validator("bearers")
     @classmethod
     def _bearers(cls, value: dict[str, int]) -> dict[str, int]:
-        for bearer in value:
+        for bearer, count in value.items():
             if bearer not in BEARERS:
+                raise ValueError(f"bearer {bearer!r} is unknown; drills simulate "
+                                 f"{', '.join(BEARERS)}")
+            if count < 0:
+                raise ValueError(f"bearer {bearer!r}: the count cannot be negative, got {count}")
+            if bearer != "ip" and count > MAX_RECEIVERS:
                 raise ValueError(
-                    f"bearer {bearer!r}: drills simulate {', '.join(BEARERS)} terminals; "
-                    "broadcast receivers are run with `ebc receiver run`"
-                )
+                    f"bearer {bearer!r}: at most {MAX_RECEIVERS} receivers per bearer (they run "
+                    f"in the drill's own process), got {count}")
         return value
+
+    @model_validator(mode="after")
+    def _ip_once(self) -> FleetSpec:
+        given = [name for name, there in (("fleet.ip", self.ip is not None),
+                                           ("fleet.townships", bool(self.townships)),
+                                           ("fleet.bearers.ip", "ip" in self.bearers)) if there]
+        if len(given) > 1:
+            raise ValueError(f"the IP terminals are given twice ({' and '.join(given)}); "
+                             "give one of them")
+        return self
 
     def ip_count(self) -> int:
         if self.townships:
@@ -96,6 +114,10 @@ class FleetSpec(_Model):
         if self.ip is not None:
             return self.ip
         return self.bearers.get("ip", DEFAULT_TERMINALS)
+
+    def receivers(self) -> dict[str, int]:
+        """Broadcast receivers and legacy loudspeakers by bearer (those with a count)."""
+        return {b: n for b, n in self.bearers.items() if b != "ip" and n}
 
 
 class AckDelay(_Model):
@@ -171,7 +193,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:
-        count = self.fleet.ip_count()
+        count = self.fleet.ip_count() + sum(self.fleet.receivers().values())
         if count < 1:
             raise ValueError("fleet: at least one terminal is needed")
         if self.faults.broker_restart is not None and self.platform.broker != "mosquitto":
@@ -184,6 +206,7 @@ class Scenario(_Model):
         return self
 
     def terminals(self) -> int:
+        """IP terminals: the fleet processes hold these (receivers are in fleet.receivers())."""
         return self.fleet.ip_count()
 
     def processes(self) -> int:

@@ -64,7 +64,7 @@ def test_defaults_are_a_county_of_ten_thousand() -> None:
         ({"platform": {"broker": "mqtt://10.0.0.1:1883"}}, "loopback only"),
         ({"fleet": {"townships": {"341523": 5}}}, "is not a township code"),
         ({"fleet": {"townships": {"341524100": 5}}}, "outside the platform's county"),
-        ({"fleet": {"bearers": {"fm": 5}}}, "bearer 'fm'"),
+        ({"fleet": {"bearers": {"dab": 5}}}, "fleet.bearers: bearer 'dab' is unknown"),
         ({"platform": {"broker": "embedded"}, "faults": {"broker_restart": {"at": 1}}},
          "faults.broker_restart: needs platform.broker: mosquitto"),
         ({"alerts": []}, "alerts: List should have at least 1 item"),
