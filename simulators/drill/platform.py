@@ -279,6 +279,8 @@ class AckCounter:
 
     def __init__(self, database_url: str) -> None:
         self.db = Database(database_url, run_migrations=False)
+        self._last_rowid = 0
+        self._targets: dict[str, set[str]] = {}
 
     async def start(self) -> None:
         await self.db.start()
@@ -289,6 +291,8 @@ class AckCounter:
     async def reached(self, alert_ids: Sequence[str]) -> dict[str, int]:
         if not alert_ids:
             return {}
+        if self.db.dialect == "sqlite":
+            return await self._reached_since(alert_ids)
         states = ", ".join(f"'{s}'" for s in POSITIVE)
         ids = ", ".join(f"'{a}'" for a in alert_ids if a.isalnum())
         query = text(f"SELECT alert_id, COUNT(DISTINCT target) FROM acks WHERE alert_id IN "
@@ -296,6 +300,21 @@ class AckCounter:
         async with self.db.session(readonly=True) as session:
             rows = (await session.execute(query)).all()
         return {str(r[0]): int(r[1]) for r in rows}
+
+    async def _reached_since(self, alert_ids: Sequence[str]) -> dict[str, int]:
+        """SQLite: only the rows added since the last call (acks is a rowid table and is
+        never deleted from), so polling 50 times a second while 30,000 acks arrive costs the
+        platform under test next to nothing; a COUNT(DISTINCT) each time took a tenth of a
+        core."""
+        states = ", ".join(f"'{s}'" for s in POSITIVE)
+        query = text(f"SELECT rowid, alert_id, target FROM acks WHERE rowid > :last "
+                     f"AND state IN ({states}) ORDER BY rowid")
+        async with self.db.session(readonly=True) as session:
+            rows = (await session.execute(query, {"last": self._last_rowid})).all()
+        for rowid, alert_id, target in rows:
+            self._targets.setdefault(str(alert_id), set()).add(str(target))
+            self._last_rowid = int(rowid)
+        return {a: len(self._targets[a]) for a in alert_ids if a in self._targets}
 
     async def online(self, prefix: str, bearer: str | None = None) -> int:
         sql = ("SELECT COUNT(*) FROM terminals WHERE region LIKE :p AND state NOT IN "
