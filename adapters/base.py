@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 from signing.signer import Signer
@@ -34,11 +35,12 @@ class TargetOutcome:
 class SendReport:
     outcomes: tuple[TargetOutcome, ...]
 
-    @property
+    # cached: a broadcast's report holds one outcome per terminal of a county
+    @cached_property
     def delivered(self) -> tuple[str, ...]:
         return tuple(o.target for o in self.outcomes if o.outcome is Outcome.DELIVERED)
 
-    @property
+    @cached_property
     def not_delivered(self) -> tuple[TargetOutcome, ...]:
         return tuple(o for o in self.outcomes if o.outcome is not Outcome.DELIVERED)
 

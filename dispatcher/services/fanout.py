@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from adapters.base import Adapter, SendReport, Transmission
 from dispatcher.domain.alert import MsgType
 from dispatcher.domain.tasks import (
@@ -263,18 +265,7 @@ class Fanout:
             max_attempts=task.max_attempts,
         )
         new = transition(TaskState.SENDING, event)
-        events = [
-            NewLogEvent(
-                alert_id=task.alert_id,
-                task_id=task.id,
-                target=target,
-                event="target.delivered",
-                at=now,
-                detail={"attempt": task.attempts},
-                dedup_key=f"{task.id}:{target}:outcome",
-            )
-            for target in report.delivered
-        ]
+        events: list[NewLogEvent] = []
         final_failure = new in (TaskState.SENT, TaskState.FAILED)
         for outcome in report.not_delivered:
             events.append(
@@ -314,6 +305,7 @@ class Fanout:
                 or current.claimed_by != self.worker_id
             ):
                 # cancelled or reclaimed meanwhile: keep the outcomes, leave the state alone
+                await self._log_delivered(session, task, report, now)
                 await repo.append_log(session, events=events[:-1])
                 await session.commit()
                 return
@@ -324,6 +316,7 @@ class Fanout:
                 next_attempt_at=next_at,
                 last_error=error or None,
             )
+            await self._log_delivered(session, task, report, now)
             await repo.append_log(session, events=events)
             if new is TaskState.SENT and alert.msg_type == int(MsgType.CANCEL):
                 done = transition(new, TaskEvent.ACKS_COMPLETE)
@@ -344,6 +337,19 @@ class Fanout:
             await session.commit()
         if new is TaskState.SENT:
             await check_acks_complete(self._db, alert_ids=[task.alert_id], clock=self._clock)
+
+    @staticmethod
+    async def _log_delivered(
+        session: AsyncSession, task: TaskRecord, report: SendReport, now: dt.datetime
+    ) -> None:
+        await repo.log_delivered(
+            session,
+            alert_id=task.alert_id,
+            task_id=task.id,
+            targets=report.delivered,
+            attempt=task.attempts,
+            at=now,
+        )
 
     async def sweep(self) -> None:
         """Deadlines: tasks still open past their deadline end partial or timed out."""

@@ -93,3 +93,25 @@ async def test_unknown_ack_state_is_refused(db: Database) -> None:
         with pytest.raises(ValueError, match="ack state"):
             await repo.record_acks(s, acks=[NewAck(alert_id="x", target="t", state="heard",
                                                    at=T0)])
+
+
+async def test_log_delivered_writes_one_outcome_row_per_target_once(db: Database) -> None:
+    alert_id, task_id = await _alert(db)
+    targets = [f"t-{n:05d}" for n in range(2500)]
+    async with db.session() as s:
+        assert await repo.log_delivered(s, alert_id=alert_id, task_id=task_id,
+                                        targets=targets[:2000], attempt=1, at=T0) == 2000
+        # a retry re-sends everything: only the new targets are logged, with its attempt
+        assert await repo.log_delivered(s, alert_id=alert_id, task_id=task_id,
+                                        targets=targets, attempt=2, at=T0) == 500
+        assert await repo.log_delivered(s, alert_id=alert_id, task_id=task_id, targets=[],
+                                        attempt=3, at=T0) == 0
+        await s.commit()
+    async with db.session(readonly=True) as s:
+        rows = await repo.log_for_alert(s, alert_id=alert_id)
+        delivered = await repo.delivered_targets(s, task_id=task_id)
+    assert delivered == targets
+    assert [r.target for r in rows] == targets  # in the order given
+    assert {r.event for r in rows} == {"target.delivered"} and rows[0].at == T0
+    assert rows[0].dedup_key == f"{task_id}:t-00000:outcome" and rows[0].task_id == task_id
+    assert rows[0].detail == {"attempt": 1} and rows[-1].detail == {"attempt": 2}

@@ -48,6 +48,7 @@ from dispatcher.store.repo.log import (
     alert_timeline,
     append_log,
     delivered_targets,
+    log_delivered,
     log_for_alert,
     log_page,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "list_alerts",
     "list_links",
     "list_terminals",
+    "log_delivered",
     "log_for_alert",
     "log_page",
     "mark_silent_offline",

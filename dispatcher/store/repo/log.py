@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, text
@@ -51,6 +52,52 @@ _APPEND = {
 }
 
 
+_DELIVERED = {
+    "sqlite": f"""
+        INSERT INTO dispatch_log ({_COLUMNS})
+        SELECT :alert_id, :task_id, value, :event, json_object('attempt', :attempt), :at,
+               :task_id || ':' || value || '\\:outcome'
+        FROM json_each(:targets) WHERE true ORDER BY key
+        ON CONFLICT (dedup_key) DO NOTHING""",
+    "postgresql": f"""
+        INSERT INTO dispatch_log ({_COLUMNS})
+        SELECT CAST(:alert_id AS text), CAST(:task_id AS text), t, CAST(:event AS text),
+               json_build_object('attempt', CAST(:attempt AS integer)),
+               CAST(:at AS timestamptz), CAST(:task_id AS text) || ':' || t || '\\:outcome'
+        FROM json_array_elements_text(CAST(:targets AS json)) WITH ORDINALITY AS x(t, n)
+        ORDER BY n
+        ON CONFLICT (dedup_key) DO NOTHING""",
+}
+
+
+async def log_delivered(
+    session: AsyncSession,
+    *,
+    alert_id: str,
+    task_id: str,
+    targets: Sequence[str],
+    attempt: int,
+    at: datetime,
+) -> int:
+    """One `target.delivered` row per target, keyed "{task_id}:{target}:outcome" like any
+    outcome row, built by the database from the list: a broadcast reaches a county's 10,000
+    terminals at once, and building that many rows in Python held the event loop for a
+    tenth of a second. Returns how many were new."""
+    if not targets:
+        return 0
+    sqlite = dialect_name(session) == "sqlite"
+    params = {
+        "alert_id": alert_id,
+        "task_id": task_id,
+        "event": DELIVERED_EVENT,
+        "attempt": attempt,
+        "at": db_stamp(at, sqlite=True) if sqlite else at.astimezone(UTC),
+        "targets": json.dumps(list(targets), ensure_ascii=False),
+    }
+    result = await session.execute(text(_DELIVERED["sqlite" if sqlite else "postgresql"]), params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def append_log(session: AsyncSession, *, events: Sequence[NewLogEvent]) -> int:
     """Insert `events` in the caller's transaction, in order; return how many were new.
 
@@ -61,18 +108,14 @@ async def append_log(session: AsyncSession, *, events: Sequence[NewLogEvent]) ->
         return 0
     sqlite = dialect_name(session) == "sqlite"
     now = utcnow()
-    rows = [
-        [
-            e.alert_id,
-            e.task_id,
-            e.target,
-            e.event,
-            dict(e.detail),
-            db_stamp(e.at or now, sqlite=sqlite),
-            e.dedup_key,
-        ]
-        for e in events
-    ]
+    stamps: dict[datetime, str] = {}  # a batch's rows mostly share one time
+    rows = []
+    for e in events:
+        at = e.at or now
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = db_stamp(at, sqlite=sqlite)
+        rows.append([e.alert_id, e.task_id, e.target, e.event, dict(e.detail), stamp, e.dedup_key])
     params = {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))}
     result = await session.execute(text(_APPEND["sqlite" if sqlite else "postgresql"]), params)
     return int(result.rowcount)  # type: ignore[attr-defined]
