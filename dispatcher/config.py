@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     workers: int = 4
     poll_interval: float = 0.05
     ack_batch_size: int = 1000
-    ack_flush_interval: float = 0.05
+    ack_flush_interval: float = 0.02
 
     adapters: list[AdapterConfig] = Field(default_factory=list)
     links: list[LinkConfig] = Field(default_factory=list)
