@@ -2,8 +2,8 @@
 
 Each terminal is a real TerminalAgent behind a real TerminalConnection, so the platform sees
 exactly what a field of terminals would send. What is simulated: playback (``ack_delay``
-seconds, no sound) and, optionally, signature verification shared between terminals that
-received identical bytes (SharedVerification).
+seconds, no sound) and, optionally, decoding and signature verification shared between
+terminals that received identical bytes (SharedVerification).
 
 ``provision_fleet`` puts the terminals into the platform's inventory with hashed passwords and
 keeps the plaintext in ``DIR/fleet.json`` (mode 0600), so a later run logs in with the same ones.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
+import gc
 import json
 import logging
 import os
@@ -30,7 +30,7 @@ from dispatcher.domain.regions import region_table
 from dispatcher.store import repo
 from dispatcher.store.db import Database
 from dispatcher.store.records import NewTerminal
-from protocols.codes import RegionCode, RegionLevel
+from protocols.codes import CertSN, RegionCode, RegionLevel
 from protocols.terminal import terminal_pb2 as pb
 from signing.block import SignatureBlock
 from signing.errors import SignatureError
@@ -57,25 +57,34 @@ log = logging.getLogger("ebc.fleet")
 
 
 class SharedVerification:
-    """``open_command`` with each distinct payload verified once for the whole fleet.
+    """``open_command`` with each distinct payload decoded and verified once for the whole fleet.
 
     One county publish hands every simulated terminal the same bytes, and SM2 verification
     (~0.6 ms each, practical-notes.md) would otherwise cap one process near 1.4k terminals a
-    second. An outcome is keyed by the payload and the trust entry it names, so a terminal whose
-    trust changed gets its own answer; freshness is checked on every call with its ``now``.
+    second. Everything is keyed by the exact payload bytes (a dict compares them whole, so other
+    bytes, however alike, never meet a cached result), and a verification outcome also by the
+    trust entry the payload names, so a terminal whose trust changed gets its own answer.
+    Freshness is checked on every call with the caller's ``now``; replay, region and the
+    certificate's dates stay with each terminal. ``peek`` is the agents' unverified decode of
+    the same payload (a directed command for others is ignored before any cryptography).
+    The decoded commands are shared between terminals: the agents only read them.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
         self.verifications = 0
         self.shared = 0
         self._capacity = capacity
-        self._outcomes: OrderedDict[bytes, VerifiedCommand | CommandRejected] = OrderedDict()
+        self._payloads: OrderedDict[bytes, _Received] = OrderedDict()
+
+    def peek(self, payload: bytes) -> pb.Command | None:
+        return self._received(payload).command
 
     def __call__(
         self, payload: bytes, anchors: TrustStore, *, now: int, window: int, future_skew: int
     ) -> VerifiedCommand:
-        key = hashlib.sha256(payload).digest() + _trust_key(payload, anchors)
-        outcome = self._outcomes.get(key)
+        received = self._received(payload)
+        trust = _trust_key(received.cert_sn, anchors)
+        outcome = received.outcomes.get(trust)
         if outcome is None:
             self.verifications += 1
             try:
@@ -84,12 +93,9 @@ class SharedVerification:
                 )
             except CommandRejected as exc:
                 outcome = exc
-            self._outcomes[key] = outcome
-            if len(self._outcomes) > self._capacity:
-                self._outcomes.popitem(last=False)
+            received.outcomes[trust] = outcome
         else:
             self.shared += 1
-            self._outcomes.move_to_end(key)
         if isinstance(outcome, CommandRejected):
             raise CommandRejected(outcome.reason, outcome.detail, outcome.command)
         try:
@@ -98,15 +104,43 @@ class SharedVerification:
             raise CommandRejected(Rejection.STALE, exc.message, outcome.command) from exc
         return outcome
 
+    def _received(self, payload: bytes) -> _Received:
+        received = self._payloads.get(payload)
+        if received is None:
+            received = self._payloads[payload] = _Received(payload)
+            if len(self._payloads) > self._capacity:
+                self._payloads.popitem(last=False)
+        else:
+            self._payloads.move_to_end(payload)
+        return received
 
-def _trust_key(payload: bytes, anchors: TrustStore) -> bytes:
+
+class _Received:
+    """One distinct payload: decoded once, its outcomes by trust key (see ``_trust_key``)."""
+
+    __slots__ = ("cert_sn", "command", "outcomes")
+
+    def __init__(self, payload: bytes) -> None:
+        self.command: pb.Command | None = None
+        self.cert_sn: CertSN | None = None
+        self.outcomes: dict[tuple[bytes, bool] | None, VerifiedCommand | CommandRejected] = {}
+        try:
+            envelope = pb.SignedCommand.FromString(payload)
+            self.command = pb.Command.FromString(envelope.command)
+            self.cert_sn = SignatureBlock.from_bytes(envelope.signature_block).cert_sn
+        except (DecodeError, ValueError):  # unreadable: open_command says why
+            pass
+
+
+def _trust_key(cert_sn: CertSN | None, anchors: TrustStore) -> tuple[bytes, bool] | None:
     """All that ``open_command`` reads from ``anchors`` for this payload: the entry it names."""
+    if cert_sn is None:
+        return None
     try:
-        block = SignatureBlock.from_bytes(pb.SignedCommand.FromString(payload).signature_block)
-        entry = anchors.get(block.cert_sn)
-    except (DecodeError, ValueError):  # unreadable, or an unknown serial: no entry to read
-        return b""
-    return entry.public_key.point + bytes([entry.revoked])
+        entry = anchors.get(cert_sn)
+    except ValueError:  # an unknown serial: no entry to read
+        return None
+    return entry.public_key.point, entry.revoked
 
 
 class Fleet:
@@ -121,6 +155,7 @@ class Fleet:
         offline: Collection[str] = (),
         ack_delay: float = 0.0,
         concurrency: int = 100,
+        freeze_gc: bool = True,
     ) -> None:
         address = BrokerAddress.parse(broker_url)
         self.verification = SharedVerification() if share_verification else None
@@ -147,6 +182,8 @@ class Fleet:
         }
         self._initially_offline = set(offline)
         self._concurrency = concurrency
+        self._freeze_gc = freeze_gc
+        self._frozen = False
         self._stop = asyncio.Event()
         self._beats: list[asyncio.Task[None]] = []
 
@@ -160,12 +197,22 @@ class Fleet:
             # Spread over one period: 10k terminals beating in the same second is a storm.
             first = connection.agent.heartbeat_seconds * n / max(count, 1)
             self._beats.append(asyncio.create_task(heartbeats(connection, self._stop, first)))
+        if self._freeze_gc and not self._frozen:
+            # Thousands of connected terminals are hundreds of thousands of long-lived objects
+            # (agents, trust stores, clients, streams): a full collection during a broadcast
+            # would walk them all, ~0.1 ms per terminal, to free nothing. Frozen, collections
+            # see only what was made since. Process-wide, until stop().
+            gc.freeze()
+            self._frozen = True
 
     async def stop(self) -> None:
         self._stop.set()
         await asyncio.gather(*self._beats, return_exceptions=True)
         self._beats.clear()
         await self._each(self.connections, lambda c: c.disconnect())
+        if self._frozen:
+            gc.unfreeze()
+            self._frozen = False
 
     async def take_offline(self, ebrids: Iterable[str]) -> None:
         await self._each(ebrids, lambda c: c.disconnect())
@@ -183,7 +230,7 @@ class Fleet:
     @property
     def acks(self) -> Counter[str]:
         """Acks sent, by state (verified, playing, played, rejected, stopped, ...)."""
-        return sum((c.acks for c in self.connections.values()), Counter())
+        return _total(c.acks for c in self.connections.values())
 
     @property
     def acked(self) -> int:
@@ -191,7 +238,7 @@ class Fleet:
 
     @property
     def rejected(self) -> Counter[str]:
-        return sum((c.agent.counters.rejected for c in self.connections.values()), Counter())
+        return _total(c.agent.counters.rejected for c in self.connections.values())
 
     async def _first_connect(self, connection: TerminalConnection) -> object:
         await connection.connect(self._stop)
@@ -207,6 +254,14 @@ class Fleet:
                 await action(connection)
 
         await asyncio.gather(*(one(self.connections[e]) for e in ebrids))
+
+
+def _total(counters: Iterable[Counter[str]]) -> Counter[str]:
+    """``sum(counters, Counter())`` without a new Counter per terminal."""
+    total: Counter[str] = Counter()
+    for counter in counters:
+        total.update(counter)
+    return +total
 
 
 # -- provisioning -------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal, NamedTuple, Protocol
 
 from google.protobuf.message import DecodeError
@@ -54,6 +55,9 @@ class Uplink(NamedTuple):
     topic: str
     payload: bytes
     retain: bool = False
+    # The Ack that ``payload`` serialises, on acks: whoever sends it can count and log it
+    # without decoding its own bytes again.
+    ack: pb.Ack | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,11 @@ Outbound = Uplink | Effect
 
 
 class Opener(Protocol):
-    """``open_command``'s shape; a simulated fleet swaps in one that shares verification."""
+    """``open_command``'s shape; a simulated fleet swaps in one that shares verification.
+
+    An opener may also have a ``peek(payload)`` method, used instead of ``_peek`` below: the
+    same unverified decode, shared by terminals that received identical bytes.
+    """
 
     def __call__(
         self, payload: bytes, anchors: TrustStore, *, now: int, window: int, future_skew: int
@@ -128,6 +136,7 @@ class TerminalAgent:
         self._window = window
         self._skew = future_skew
         self._open = opener
+        self._peek: Callable[[bytes], pb.Command | None] = getattr(opener, "peek", _peek)
         self._log = logger
         # A signed time stays fresh for window + skew seconds at most: remember that long.
         self._seen = ReplayGuard(window=window + future_skew, clock=clock)
@@ -137,7 +146,7 @@ class TerminalAgent:
     # -- what arrives -------------------------------------------------------------------
 
     def handle(self, topic: str, payload: bytes) -> list[Outbound]:
-        peeked = _peek(payload)
+        peeked = self._peek(payload)
         if peeked is not None and not self._addressed(peeked):
             self.counters.ignored += 1
             return []
@@ -163,7 +172,7 @@ class TerminalAgent:
             self.anchors.get(verified.cert_sn).check_valid_at(datetime.fromtimestamp(now, UTC))
         except SignatureError as exc:
             return self._refuse(command, EXPIRED_CERTIFICATE, exc.message, topic)
-        seen = self._remember(command, payload)
+        seen = self._remember(command, payload, verified.digest)
         if seen == "duplicate":
             self.counters.duplicates += 1
             return []
@@ -172,17 +181,14 @@ class TerminalAgent:
                 command, Rejection.REPLAY.value, "command id already used with other bytes", topic
             )
         self.counters.verified += 1
-        self._log.info(
-            "%s: command %s (%s) verified on %s",
-            self.ebrid,
-            command.command_id,
-            command.WhichOneof("body"),
-            topic,
-        )
-        return self._dispatch(command)
-
-    def _dispatch(self, command: pb.Command) -> list[Outbound]:
         body = command.WhichOneof("body")
+        if self._log.isEnabledFor(logging.INFO):
+            self._log.info(
+                "%s: command %s (%s) verified on %s", self.ebrid, command.command_id, body, topic
+            )
+        return self._dispatch(command, body)
+
+    def _dispatch(self, command: pb.Command, body: str | None) -> list[Outbound]:
         if body == "start":
             return self._start(command)
         if body == "stop":
@@ -321,18 +327,19 @@ class TerminalAgent:
         return not command.terminals or self.ebrid in command.terminals
 
     def _in_regions(self, codes: Iterable[str]) -> bool:
+        # RegionCode(code).contains(self.region), on codes parsed once per process
+        mine = self.region.value
         for code in codes:
-            try:
-                if RegionCode(code).contains(self.region):
-                    return True
-            except CodeError:
-                continue
+            significant = _significant(code)
+            if significant is not None and mine.startswith(significant):
+                return True
         return False
 
     def _remember(
-        self, command: pb.Command, payload: bytes
+        self, command: pb.Command, payload: bytes, digest: bytes = b""
     ) -> Literal["new", "duplicate", "replay"]:
-        digest = hashlib.sha256(payload).digest()
+        """``digest``: the payload's SHA-256 when the opener computed it already."""
+        digest = digest or hashlib.sha256(payload).digest()
         try:
             return self._seen.check(command.issuer_ebrid, command.command_id, digest)
         except ReplayDetected:
@@ -382,7 +389,19 @@ class TerminalAgent:
             reason=reason,
             at_unix=self._clock(),
         )
-        return Uplink(self._topics["ack"], _bytes(ack))
+        return Uplink(self._topics["ack"], _bytes(ack), ack=ack)
+
+
+@lru_cache(maxsize=1024)
+def _significant(code: str) -> str | None:
+    """``RegionCode(code).significant``, None for an invalid code; each code parsed once.
+
+    Only verified commands' region lists get here, so junk cannot churn the cache.
+    """
+    try:
+        return RegionCode(code).significant
+    except CodeError:
+        return None
 
 
 def _peek(payload: bytes) -> pb.Command | None:

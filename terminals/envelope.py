@@ -6,6 +6,7 @@ over the serialised Command followed by the 4-byte time, so one verifier serves 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -55,6 +56,8 @@ class VerifiedCommand:
     command: pb.Command
     signed_at: int
     cert_sn: str
+    # SHA-256 of the whole payload, for the replay memory; empty when the opener left it out.
+    digest: bytes = b""
 
 
 def open_command(
@@ -81,4 +84,6 @@ def open_command(
         check_fresh(block.signed_at, now, window=window, future_skew=future_skew)
     except SignatureError as exc:
         raise CommandRejected(Rejection.STALE, str(exc), command) from exc
-    return VerifiedCommand(command, block.signed_at, block.cert_sn.value)
+    return VerifiedCommand(
+        command, block.signed_at, block.cert_sn.value, hashlib.sha256(payload).digest()
+    )

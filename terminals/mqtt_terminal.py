@@ -39,6 +39,10 @@ log = logging.getLogger("ebc.terminal")
 CONNECT_TIMEOUT = 10.0
 DISCONNECT_TIMEOUT = 5.0
 KEEPALIVE = 30
+# AckState number -> the name counted in ``TerminalConnection.acks`` ("verified", "played", ...)
+ACK_STATES = {
+    number: pb.AckState.Name(number).removeprefix("ACK_").lower() for number in pb.AckState.values()
+}
 
 
 class AnySerialTrust(TrustStore):
@@ -191,20 +195,26 @@ class TerminalConnection:
 
     def send(self, uplink: Uplink) -> None:
         """QoS 1; while the link is down gmqtt keeps it and re-sends it after reconnecting."""
-        if self._client is None:
+        client = self._client
+        if client is None:
             self._log.warning("%s: no connection, dropped %s", self.ebrid, uplink.topic)
             return
-        self._client.publish(uplink.topic, uplink.payload, qos=1, retain=uplink.retain)
-        if uplink.topic.endswith("/ack"):
-            ack = pb.Ack.FromString(uplink.payload)
-            state = pb.AckState.Name(ack.state).removeprefix("ACK_").lower()
-            self.acks[state] += 1
+        client.publish(uplink.topic, uplink.payload, qos=1, retain=uplink.retain)
+        ack = uplink.ack
+        if ack is None:
+            if not uplink.topic.endswith("/ack"):
+                return
+            ack = pb.Ack.FromString(uplink.payload)  # an ack built without its message
+        state = ACK_STATES.get(ack.state) or str(ack.state)
+        self.acks[state] += 1
+        if self._log.isEnabledFor(logging.INFO):
+            reason = ack.reason
             self._log.info(
                 "%s: ack %s %s%s",
                 self.ebrid,
                 ack.command_id,
                 state,
-                f" ({ack.reason})" if ack.reason else "",
+                f" ({reason})" if reason else "",
             )
 
     async def _drop(self, client: gmqtt.Client | None) -> None:
@@ -280,7 +290,7 @@ class TerminalConnection:
                 self._playback = None
 
     async def _perform(self, play: Play) -> None:
-        if play.start_unix > time.time():
+        if play.start_unix and play.start_unix > time.time():
             await asyncio.sleep(play.start_unix - time.time())
         self._apply(self.agent.playing(play))
         try:

@@ -17,7 +17,7 @@ from simulators.fleet import Credentials, Fleet
 from terminals.agent import Opener, TerminalAgent, Uplink
 from terminals.envelope import open_command
 from terminals.link import BrokerAddress
-from terminals.mqtt_terminal import TerminalConnection
+from terminals.mqtt_terminal import ACK_STATES, TerminalConnection
 from terminals.player import Player
 
 # (alert id, command id, ack state, wall-clock seconds when sent, reason)
@@ -40,8 +40,8 @@ class RecordingConnection(TerminalConnection):
 
     def _send_now(self, uplink: Uplink) -> None:
         if uplink.topic.endswith("/ack") and self._client is not None:
-            ack = pb.Ack.FromString(uplink.payload)
-            state = pb.AckState.Name(ack.state).removeprefix("ACK_").lower()
+            ack = uplink.ack or pb.Ack.FromString(uplink.payload)
+            state = ACK_STATES.get(ack.state) or str(ack.state)
             self.sent.append((ack.alert_id, ack.command_id, state, time.time(), ack.reason))
         super().send(uplink)
 
