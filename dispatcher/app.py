@@ -118,7 +118,7 @@ async def start_link(platform: Platform) -> None:
     platform.link = TerminalLink(
         url,
         client_id=f"ebc-{settings.ebrid}-{settings.instance}",
-        on_uplink=platform.uplinks.handle,
+        on_uplink=platform.uplinks.receive,
         shared=settings.mqtt_shared_subscriptions,
         mqtt5=settings.mqtt5,
     )

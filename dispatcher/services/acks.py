@@ -46,6 +46,10 @@ class AckCollector:
         self.written = 0
 
     async def submit(self, acks: Sequence[AckReport]) -> None:
+        self.offer(acks)
+
+    def offer(self, acks: Sequence[AckReport]) -> None:
+        """`submit` without a coroutine, for the broker link's per-message path."""
         for ack in acks:
             self._queue.put_nowait(ack)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
@@ -68,14 +68,25 @@ class UplinkService:
         # what this process last wrote per terminal: (state, last_seen)
         self._written: dict[str, tuple[str, dt.datetime]] = {}
         self._refresh = dt.timedelta(seconds=heartbeat_timeout / 4)
+        # the AckCollector also takes acks without a coroutine; other sinks are awaited
+        self._offer: Callable[[Sequence[AckReport]], None] | None = getattr(acks, "offer", None)
         self._runner: asyncio.Task[None] | None = None
         self.ignored = 0
 
     async def handle(self, kind: str, ebrid: str, payload: bytes, retained: bool = False) -> None:
+        rest = self.receive(kind, ebrid, payload, retained)
+        if rest is not None:
+            await rest
+
+    def receive(
+        self, kind: str, ebrid: str, payload: bytes, retained: bool = False
+    ) -> Awaitable[None] | None:
+        """The broker link's entry: an uplink handled at once, or the part left to await
+        (a refusal's log row, an ack sink that can only be awaited)."""
         try:
             if kind == "ack":
-                await self._ack(ebrid, pb.Ack.FromString(payload))
-            elif kind == "heartbeat":
+                return self._ack(ebrid, pb.Ack.FromString(payload))
+            if kind == "heartbeat":
                 beat = pb.Heartbeat.FromString(payload)
                 self._note(ebrid, WORK_STATES.get(beat.state, "online"), beat.firmware or None)
             elif kind == "status":
@@ -89,25 +100,38 @@ class UplinkService:
         except DecodeError:
             self.ignored += 1
             log.warning("undecodable %s from %s", kind, ebrid)
+        return None
 
-    async def _ack(self, ebrid: str, ack: pb.Ack) -> None:
+    def _ack(self, ebrid: str, ack: pb.Ack) -> Awaitable[None] | None:
         if ack.terminal_ebrid and ack.terminal_ebrid != ebrid:
             # the topic is what the broker's ACL vouches for; a mismatching body is not trusted
             self.ignored += 1
             log.warning("ack on %s's topic claims to be from %s", ebrid, ack.terminal_ebrid)
-            return
+            return None
         state = ACK_STATES.get(ack.state)
         if state is None or not ack.alert_id:
             self.ignored += 1
-            return
+            return None
         at = dt.datetime.fromtimestamp(ack.at_unix, dt.UTC) if ack.at_unix else self._clock()
         detail = {"command_id": ack.command_id, "ebmid": ack.ebmid}
         if ack.reason:
             detail["reason"] = ack.reason
-        await self._acks.submit([AckReport(ack.alert_id, ebrid, state, detail, at)])
-        if state in ("rejected", "failed"):
-            await self._log_refusal(ebrid, ack, state, at)
+        report = AckReport(ack.alert_id, ebrid, state, detail, at)
         self._note(ebrid, "working" if state in ("playing", "verified") else "online", None)
+        if self._offer is not None:
+            self._offer([report])
+            pending = None
+        else:
+            pending = self._acks.submit([report])
+        if state in ("rejected", "failed"):
+            return self._after(pending, self._log_refusal(ebrid, ack, state, at))
+        return pending
+
+    @staticmethod
+    async def _after(first: Awaitable[None] | None, then: Awaitable[None]) -> None:
+        if first is not None:
+            await first
+        await then
 
     async def _log_refusal(self, ebrid: str, ack: pb.Ack, state: str, at: dt.datetime) -> None:
         """Every refusal, one row per command: the acks table keeps one per (alert, state)."""

@@ -69,3 +69,24 @@ async def test_repeats_are_coalesced_and_changes_written(db: Database) -> None:
     await uplinks.handle("ack", EBRID, _ack(pb.ACK_PLAYED))
     await uplinks.flush()
     assert await _row(db) == ("online", clock.now)
+
+
+async def test_acks_are_taken_without_a_task_and_refusals_logged(db: Database) -> None:
+    from dispatcher.services.acks import AckCollector
+
+    collector = AckCollector(db=db, clock=Clock())
+    uplinks = UplinkService(db=db, acks=collector, adapters={},
+                            jurisdiction=RegionCode("341523000000"), clock=Clock())
+    assert uplinks.receive("ack", EBRID, _ack(pb.ACK_VERIFIED)) is None
+    assert collector.backlog == 1
+    refused = pb.Ack(alert_id="a" * 32, terminal_ebrid=EBRID, state=pb.ACK_REJECTED,
+                     command_id="c-1", reason="forged").SerializeToString()
+    rest = uplinks.receive("ack", EBRID, refused)
+    assert rest is not None and collector.backlog == 2
+    await rest
+    async with db.session(readonly=True) as s:
+        rows = await repo.log_for_alert(s, alert_id="a" * 32)
+    assert [(r.event, r.target, r.detail["reason"]) for r in rows] == [
+        ("terminal.rejected", EBRID, "forged")]
+    # a body that does not decode is counted and dropped, never raised into the link
+    assert uplinks.receive("ack", EBRID, b"\xff\xff") is None and uplinks.ignored == 1
