@@ -29,7 +29,7 @@ from dispatcher.services.acks import AckCollector
 from dispatcher.services.fanout import Fanout, FanoutConfig
 from dispatcher.services.geometry import PackagedRegions
 from dispatcher.services.hierarchy import Hierarchy
-from dispatcher.services.intake import IntakeContext
+from dispatcher.services.intake import IntakeContext, warm_up
 from dispatcher.services.ratelimit import RateLimiter
 from dispatcher.services.uplinks import UplinkService
 from dispatcher.store import repo
@@ -214,6 +214,7 @@ def create_app(
                 await repo.upsert_adapter(session, adapter=link_adapter(settings, link))
             rows = await repo.list_adapters(session)
             await session.commit()
+        await warm_up(intake)
         await start_link(platform)
         context = AdapterContext(
             acks=acks,

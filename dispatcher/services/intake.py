@@ -78,6 +78,17 @@ class IntakeContext:
     placements: Placements = field(default_factory=Placements)
 
 
+async def warm_up(ctx: IntakeContext) -> None:
+    """Load at start what the first alert would otherwise load while its issuer waits: the
+    region table and its cover index (about 0.3 s) and the inventory planning reads (0.1 s
+    for 10,000 terminals). County shapes, needed only for CAP polygons and circles, still
+    load on first use."""
+    ctx.regions.minimal_cover([ctx.jurisdiction])
+    ctx.regions.exists(ctx.jurisdiction)
+    async with ctx.db.session(readonly=True) as session:
+        await ctx.placements.terminals(session)
+
+
 async def accept_alert(
     *, raw: bytes, content_type: str, headers: Mapping[str, str], ctx: IntakeContext
 ) -> IntakeResult:

@@ -20,6 +20,10 @@ class Placements:
         self._version = -1
         self._terminals: tuple[TerminalInfo, ...] = ()
 
+    @property
+    def loaded(self) -> bool:
+        return self._version >= 0
+
     async def terminals(self, session: AsyncSession) -> tuple[TerminalInfo, ...]:
         version = await repo.inventory_version(session)
         if version != self._version:

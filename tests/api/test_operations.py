@@ -43,6 +43,16 @@ def test_health_ready_metrics_and_docs(tmp_path: Path) -> None:
         assert client.get("/docs").status_code == 200
 
 
+def test_the_platform_is_warm_before_it_answers(tmp_path: Path) -> None:
+    """The first alert after a start must not pay for loading the region table and the
+    planning inventory (0.4 s with 10,000 terminals) while its issuer waits."""
+    directory = write_platform(tmp_path / "county")
+    for client in client_for(directory):
+        assert client.get("/readyz").json()["status"] == "ready"
+        platform = client.app.state.platform  # type: ignore[attr-defined]
+        assert platform.intake.placements.loaded
+
+
 def test_json_log_lines_carry_the_alert_id(caplog: pytest.LogCaptureFixture) -> None:
     record = logging.LogRecord("ebc.intake", logging.INFO, __file__, 1, "alert accepted", (), None)
     record.alert_id = "abc123"
