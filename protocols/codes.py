@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from functools import lru_cache
 from enum import IntEnum
 
 from protocols.errors import CodeError
@@ -145,6 +146,7 @@ class RegionCode:
         return self.value
 
 
+@lru_cache(maxsize=1 << 14)  # a city's terminals share a few thousand village codes
 def _level_of(text: str) -> RegionLevel | None:
     """Level of the deepest non-zero part, or None when a part above it is zero.
 
