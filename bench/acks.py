@@ -12,7 +12,7 @@ import uuid
 
 from adapters.base import AckReport
 from bench.common import Load, Section, pg_url
-from dispatcher.services.acks import AckCollector
+from dispatcher.services.acks import AckCollector, writers_for
 from dispatcher.store import repo
 from dispatcher.store.bench_log import _database
 from dispatcher.store.db import Database
@@ -47,7 +47,8 @@ async def _alert(db: Database, targets: list[str]) -> str:
 async def _collector(db: Database, count: int) -> float:
     targets = [f"6341523{n:016d}" for n in range(count)]
     alert_id = await _alert(db, targets)
-    collector = AckCollector(db=db, clock=_now, batch_size=1000, flush_interval=0.05)
+    collector = AckCollector(db=db, clock=_now, batch_size=1000, flush_interval=0.02,
+                             writers=writers_for(db.dialect))
     await collector.start()
     started = time.perf_counter()
     now = _now()

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 from bench.common import ms
+from dispatcher.store.models import DISPATCH_LOG
+from dispatcher.store.repo.log import DELIVERED_EVENT
 from protocols.codes import RegionCode
 from protocols.terminal import terminal_pb2 as pb
 from protocols.terminal.topics import region_topic
@@ -168,6 +172,7 @@ class FanoutHarness:
                     break
                 await asyncio.sleep(0.02)
             first = next((at for at, _, _ in observer.messages), None)
+            published = await _published_at(counter, accepted.alert_id)
         finally:
             intake.close()
             await observer.stop()
@@ -179,7 +184,11 @@ class FanoutHarness:
         sent = await self._terminal_times(accepted.alert_id, t0)
         return Run("platform", self.count, reached, {
                        "intake_ms": (accepted.accepted_at - accepted.posted_at) * 1000,
-                       "first_publish_ms": (first - t0) * 1000 if first else None,
+                       # handed to the broker, by the platform's own log (same machine clock)
+                       "first_publish_ms": (published - t0) * 1000 if published else None,
+                       # first copy an observer got: it subscribed after the fleet, so the
+                       # broker's fan-out to every terminal comes first
+                       "observer_ms": (first - t0) * 1000 if first else None,
                        "acked": samples[-1][1] if samples else 0,
                        "registration_s": settle,
                        "terminal_p99_s": percentile(sent, 99),
@@ -201,6 +210,15 @@ class FanoutHarness:
             self.platform.stop()
         for fleet in self.fleets:
             fleet.stop()
+
+
+async def _published_at(counter: AckCounter, alert_id: str) -> float | None:
+    """When the platform's adapter returned from publishing: the first delivery row."""
+    query = select(func.min(DISPATCH_LOG.c.at)).where(
+        DISPATCH_LOG.c.alert_id == alert_id, DISPATCH_LOG.c.event == DELIVERED_EVENT)
+    async with counter.db.session(readonly=True) as session:
+        at = (await session.execute(query)).scalar()
+    return at.timestamp() if at is not None else None
 
 
 def ratio(platform: float | None, floor: float | None) -> float | None:

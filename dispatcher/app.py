@@ -25,7 +25,7 @@ from dispatcher.config import ConfigError, LinkConfig, Settings
 from dispatcher.console import mount_console
 from dispatcher.logging import configure_logging
 from dispatcher.metrics import Metrics
-from dispatcher.services.acks import AckCollector
+from dispatcher.services.acks import AckCollector, writers_for
 from dispatcher.services.fanout import Fanout, FanoutConfig
 from dispatcher.services.geometry import PackagedRegions
 from dispatcher.services.hierarchy import Hierarchy
@@ -143,6 +143,7 @@ def create_app(
         clock=clock,
         batch_size=settings.ack_batch_size,
         flush_interval=settings.ack_flush_interval,
+        writers=settings.ack_writers or writers_for(db.dialect),
         on_written=metrics.acks.inc,
     )
     intake = IntakeContext(

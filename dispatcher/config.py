@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     poll_interval: float = 0.05
     ack_batch_size: int = 1000
     ack_flush_interval: float = 0.02
+    # concurrent ack batches; 0: two on PostgreSQL, one on SQLite (a single write turn)
+    ack_writers: int = Field(default=0, ge=0, le=8)
 
     adapters: list[AdapterConfig] = Field(default_factory=list)
     links: list[LinkConfig] = Field(default_factory=list)

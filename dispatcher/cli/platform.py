@@ -247,9 +247,9 @@ def trust_list(dir: DirOption, as_json: JsonFlag = False) -> None:
         rows,
         as_json=as_json,
         human=[
-            f"{r['cert_sn']}  {'REVOKED ' if r['revoked'] else ''}{r['name']}  "
-            f"regions={','.join(r['regions'])} msgtypes={r['msgtypes']}"
-            for r in rows
+            f"{e.cert_sn.value}  {'REVOKED ' if e.revoked else ''}{e.name}  "
+            f"regions={','.join(e.rights.regions)} msgtypes={list(e.rights.msg_types)}"
+            for e in store.entries()
         ]
         or ["no trusted certificates"],
     )

@@ -47,9 +47,13 @@ async def test_the_last_target_to_ack_completes_the_task(db: Database) -> None:
     collector = AckCollector(db=db, clock=_clock, flush_interval=0.01)
     await collector.start()
     try:
-        await collector.submit([AckReport(alert_id, "t-1", "verified"),
-                                AckReport(alert_id, "t-2", "played"),
-                                AckReport(alert_id, "t-3", "rejected")])
+        await collector.submit(
+            [
+                AckReport(alert_id, "t-1", "verified"),
+                AckReport(alert_id, "t-2", "played"),
+                AckReport(alert_id, "t-3", "rejected"),
+            ]
+        )
         await _until(lambda: collector.written == 3)
         assert collector.written == 3
         assert await _task_state(db, task_id) == "sent"  # a refusal is not a receipt
@@ -85,11 +89,13 @@ async def test_an_invalid_ack_is_dropped_and_its_batch_kept(db: Database) -> Non
     alert_id, _ = await _sent_alert(db, ("t-1", "t-2"))
     collector = AckCollector(db=db, clock=_clock, flush_interval=0.01)
     await collector.start()
-    await collector.submit([
-        AckReport(alert_id, "t-1", "heard"),
-        AckReport(alert_id, "t-1", "verified", at=datetime(2025, 3, 1, 8, 0)),  # naive
-        AckReport(alert_id, "t-2", "verified"),
-    ])
+    await collector.submit(
+        [
+            AckReport(alert_id, "t-1", "heard"),
+            AckReport(alert_id, "t-1", "verified", at=datetime(2025, 3, 1, 8, 0)),  # naive
+            AckReport(alert_id, "t-2", "verified"),
+        ]
+    )
     await collector.stop()
     async with db.session(readonly=True) as s:
         acks = await repo.acks_for_alert(s, alert_id=alert_id)
@@ -100,8 +106,7 @@ async def test_record_acks_stamps_untimed_acks_and_refuses_naive_times(db: Datab
     alert_id, _ = await _sent_alert(db, ("t-1",))
     now = T0 + timedelta(minutes=3, microseconds=250)
     async with db.session() as s:
-        assert await repo.record_acks(s, acks=[AckReport(alert_id, "t-1", "played")],
-                                      now=now) == 1
+        assert await repo.record_acks(s, acks=[AckReport(alert_id, "t-1", "played")], now=now) == 1
         with pytest.raises(ValueError, match="aware UTC"):
             await repo.record_acks(s, acks=[AckReport(alert_id, "t-1", "verified")])
         await s.commit()
@@ -109,3 +114,22 @@ async def test_record_acks_stamps_untimed_acks_and_refuses_naive_times(db: Datab
         (ack,) = await repo.acks_for_alert(s, alert_id=alert_id)
         reached = await repo.reached_targets_of(s, alert_id=alert_id)
     assert ack.at == now and reached == {"t-1"}
+
+
+async def test_concurrent_writers_lose_and_repeat_nothing(db: Database) -> None:
+    targets = tuple(f"t-{n}" for n in range(2000))
+    alert_id, task_id = await _sent_alert(db, targets)
+    collector = AckCollector(db=db, clock=_clock, batch_size=300, flush_interval=0.01, writers=3)
+    await collector.start()
+    burst = [AckReport(alert_id, t, s) for s in ("verified", "played") for t in targets]
+    await collector.submit(burst + burst[:500])  # QoS 1 redeliveries across batches
+    await _until(lambda: collector.backlog == 0 and collector.written == len(burst))
+    await collector.stop()
+    assert collector.written == len(burst)
+    async with db.session(readonly=True) as s:
+        acks = await repo.acks_for_alert(s, alert_id=alert_id)
+        log = await repo.log_for_alert(s, alert_id=alert_id)
+    assert len(acks) == len(burst) and len([r for r in log if r.event.startswith("ack.")]) == len(
+        burst
+    )
+    assert await _task_state(db, task_id) == "acked"

@@ -48,7 +48,8 @@ _SQLITE = {
 }
 _PG_ROWS = """(SELECT e->>0 AS alert_id, e->>1 AS target, e->>2 AS state,
                (e->3)::jsonb AS detail, (e->>4)::timestamptz AS at
-        FROM json_array_elements(CAST(:rows AS json)) AS e) AS r"""
+        FROM json_array_elements(CAST(:rows AS json)) WITH ORDINALITY AS x(e, n)
+        ORDER BY n) AS r"""
 _POSTGRES = {
     "acks": f"""
         INSERT INTO acks (alert_id, target, state, detail, at)
@@ -97,7 +98,8 @@ def ack_dedup_key(alert_id: str, target: str, state: str) -> str:
 
 def _rows_json(acks: Sequence[AckLike], now: datetime | None, sqlite: bool) -> str:
     rows = []
-    for a in acks:
+    # one order for every batch: concurrent writers then take index locks in the same order
+    for a in sorted(acks, key=lambda a: (a.alert_id, a.target, str(a.state))):
         state = str(getattr(a.state, "value", a.state))
         if state not in ACK_STATES:
             raise ValueError(f"unknown ack state {state!r}; expected one of {sorted(ACK_STATES)}")
