@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
-from functools import lru_cache
 from enum import IntEnum
+from functools import lru_cache
 
 from protocols.errors import CodeError
 

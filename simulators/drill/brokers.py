@@ -4,6 +4,7 @@ fleets larger than one process may hold open files for."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -12,8 +13,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from protocols.codes import RegionCode
@@ -133,11 +134,23 @@ class Mosquitto:
             return ""
 
 
-def bridge_config(name: str, remote_port: int, county: RegionCode) -> str:
+def bridge_config(name: str, remote_port: int, county: RegionCode, *,
+                  townships: Sequence[RegionCode] = (), heartbeats: bool = False,
+                  directed: bool = False) -> str:
     """deploy/mosquitto/bridge.conf.example on loopback, without TLS: downlinks of the
-    county's subtree and of each ancestor node in, acks and status out."""
-    down = [f"topic {region_topic(county)}/# in 1"]
+    county's subtree (or, given ``townships``, of theirs and the county node itself) and of
+    each ancestor node in, acks and status out. ``heartbeats`` sends heartbeats out too and
+    ``directed`` brings direct commands (ebc/v1/terminal/+/cmd) in: a platform on the remote
+    broker that monitors and catches up these terminals itself needs both."""
+    if townships:
+        down = [f"topic {region_topic(t)}/# in 1" for t in townships]
+        down.append(f"topic {region_topic(county)} in 1")
+    else:
+        down = [f"topic {region_topic(county)}/# in 1"]
     down += [f"topic {region_topic(a)} in 1" for a in county.ancestors()]
+    if directed:
+        down.append("topic ebc/v1/terminal/+/cmd in 1")
+    up = ["ack", "status", *(["heartbeat"] if heartbeats else [])]
     return "\n".join([
         f"connection {name}",
         f"address 127.0.0.1:{remote_port}",
@@ -150,9 +163,37 @@ def bridge_config(name: str, remote_port: int, county: RegionCode) -> str:
         "restart_timeout 1 10",
         "keepalive_interval 60",
         *down,
-        "topic ebc/v1/terminal/+/ack out 1",
-        "topic ebc/v1/terminal/+/status out 1",
+        *(f"topic ebc/v1/terminal/+/{kind} out 1" for kind in up),
     ])
+
+
+def plan_leaves(ebrids: Iterable[str], per_broker: int) -> list[list[str]]:
+    """The terminals (EBRIDs, which carry their village) grouped for leaf brokers along the
+    region hierarchy: whole townships in code order, a leaf taking the next township while it
+    fits in ``per_broker``. A township is split only when it alone holds more than
+    ``per_broker`` (full leaves of it, the rest joins the next). Pure and deterministic."""
+    if per_broker < 1:
+        raise ValueError(f"per_broker must be at least 1, got {per_broker}")
+    by_township: dict[str, list[str]] = {}
+    for ebrid in ebrids:
+        by_township.setdefault(ebrid[1:10], []).append(ebrid)
+    leaves: list[list[str]] = []
+    current: list[str] = []
+    for _, members in sorted(by_township.items()):
+        if current and len(current) + len(members) > per_broker:
+            leaves.append(current)
+            current = []
+        while len(members) > per_broker:
+            leaves.append(members[:per_broker])
+            members = members[per_broker:]
+        current += members
+    if current:
+        leaves.append(current)
+    return leaves
+
+
+def township_codes(ebrids: Iterable[str]) -> list[RegionCode]:
+    return [RegionCode.parse(t) for t in sorted({e[1:10] for e in ebrids})]
 
 
 @dataclass
@@ -160,36 +201,52 @@ class Leaf:
     broker: Mosquitto
     county: RegionCode
     terminals: list[str]
+    townships: list[RegionCode] = field(default_factory=list)  # empty: the whole county
 
 
 class BridgedBrokers:
     """A root broker (the platform's) and leaf brokers bridged to it, each leaf serving the
-    terminals of one county or, when a county holds more than ``per_broker``, part of it."""
+    terminals of one county or, when a county holds more than ``per_broker``, part of it.
 
-    def __init__(self, root_dir: Path, ebrids: Sequence[str], *, per_broker: int) -> None:
+    ``by_township`` groups each county's terminals with plan_leaves (whole townships per
+    leaf, each leaf bridging only its townships' subtrees); ``platform_links`` also bridges
+    heartbeats up and direct commands down (bridge_config), as a drill's platform needs."""
+
+    def __init__(self, root_dir: Path, ebrids: Sequence[str], *, per_broker: int,
+                 by_township: bool = False, platform_links: bool = False) -> None:
         self.directory = Path(tempfile.mkdtemp(prefix="bridged-", dir=root_dir))
         self.root = Mosquitto(self.directory / "root")
+        self.platform_links = platform_links
         self.leaves: list[Leaf] = []
         by_county: dict[str, list[str]] = {}
         for ebrid in ebrids:
             by_county.setdefault(ebrid[1:7], []).append(ebrid)
         for county, members in sorted(by_county.items()):
-            for start in range(0, len(members), per_broker):
-                index = len(self.leaves)
-                broker = Mosquitto(self.directory / f"leaf-{index}")
-                self.leaves.append(Leaf(broker, RegionCode.parse(county),
-                                        members[start:start + per_broker]))
+            if by_township:
+                groups = plan_leaves(members, per_broker)
+            else:
+                groups = [members[i:i + per_broker] for i in range(0, len(members), per_broker)]
+            for group in groups:
+                broker = Mosquitto(self.directory / f"leaf-{len(self.leaves)}")
+                towns = township_codes(group) if by_township else []
+                self.leaves.append(Leaf(broker, RegionCode.parse(county), group, towns))
+
+    @property
+    def brokers(self) -> list[Mosquitto]:
+        return [self.root, *(leaf.broker for leaf in self.leaves)]
 
     def start(self) -> None:
         self.root.start()
         for n, leaf in enumerate(self.leaves):
-            leaf.broker.config = bridge_config(f"leaf-{n}", self.root.port, leaf.county)
+            leaf.broker.config = bridge_config(
+                f"leaf-{n}", self.root.port, leaf.county, townships=leaf.townships,
+                heartbeats=self.platform_links, directed=self.platform_links)
             leaf.broker.start()
 
     def stop(self) -> None:
-        for leaf in self.leaves:
-            leaf.broker.stop()
-        self.root.stop()
+        """Every broker, even when one fails to stop: SIGTERM to all, then each waited for
+        (killed after STOP_TIMEOUT); bounded by about twice STOP_TIMEOUT in all."""
+        stop_all([leaf.broker for leaf in self.leaves] + [self.root])
 
     def wait_bridged(self, timeout: float = 30.0) -> None:
         """Until every leaf's log says its bridge connected (bounded by ``timeout``)."""
@@ -202,3 +259,19 @@ class BridgedBrokers:
         time.sleep(1.0)
         if pending:
             raise BrokerError(f"{len(pending)} bridges did not connect in {timeout}s")
+
+
+def stop_all(brokers: Sequence[Mosquitto]) -> None:
+    running = [b.proc for b in brokers if b.proc is not None and b.proc.poll() is None]
+    for proc in running:
+        with contextlib.suppress(OSError):
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for proc in running:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_TIMEOUT)

@@ -34,6 +34,9 @@ class Observed:
     t0: float = 0.0
     drill_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     broker: str = ""
+    # the broker layout: {"kind", "count" (brokers), "leaves": [{"townships", "terminals"}]}
+    brokers: dict[str, Any] = field(default_factory=dict)
+    processes: int = 0  # fleet processes started (0: none yet)
     finished_at: dt.datetime | None = None
     receivers: dict[str, str] = field(default_factory=dict)  # EBRID -> bearer, not IP
 

@@ -189,7 +189,8 @@ def build_result(seen: Observed) -> dict[str, Any]:
                      "region": seen.settings.region, "broker": seen.broker},
         "terminals": sum(fleet.values()),
         "fleet": dict(fleet),
-        "processes": scenario.processes(),
+        "brokers": seen.brokers or {"kind": seen.broker, "count": 1, "leaves": []},
+        "processes": seen.processes or scenario.processes(),
         "connect_seconds": round(seen.connect_seconds, 2),
         "faults": {
             "offline": sum(f.offline for f in plan),
@@ -225,13 +226,23 @@ def _mix(fleet: dict[str, int]) -> str:
     return " (" + ", ".join(f"{n} {b}" for b, n in fleet.items()) + ")"
 
 
+def _brokers(result: dict[str, Any]) -> str:
+    layout = result.get("brokers") or {}
+    if layout.get("kind") != "bridged":
+        return str(result["platform"]["broker"])
+    leaves = layout.get("leaves") or []
+    most = max((leaf["terminals"] for leaf in leaves), default=0)
+    return (f"bridged brokers ({layout['count']}: 1 root, {len(leaves)} leaves of at most "
+            f"{most} terminals)")
+
+
 def summary_lines(result: dict[str, Any]) -> list[str]:
     t = result["time_to_ack"]
     verdict = "PASSED" if result["passed"] else "FAILED: " + "; ".join(result["failures"])
     lines = [
         f"drill {result['id']} {result['name']!r}: {verdict}",
         f"  {result['terminals']} terminals{_mix(result.get('fleet') or {})} on "
-        f"{result['platform']['broker']}, IP fleet connected in {result['connect_seconds']}s",
+        f"{_brokers(result)}, IP fleet connected in {result['connect_seconds']}s",
         f"  coverage {result['coverage']:.2%} ({result['acked']}/{result['targeted']})",
         f"  time to ack  p50 {_fmt(t['p50'])}  p90 {_fmt(t['p90'])}  p99 {_fmt(t['p99'])}  "
         f"max {_fmt(t['max'])}  ({t['count']} acks)",

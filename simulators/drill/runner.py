@@ -18,7 +18,7 @@ from protocols.codes import RegionCode
 from protocols.terminal.topics import region_topic
 from signing.sm2 import SM2PublicKey
 from simulators.drill import faults as faultlib
-from simulators.drill.brokers import Mosquitto, free_port
+from simulators.drill.drill_brokers import DrillBrokers
 from simulators.drill.faults import Injection
 from simulators.drill.mqtt import Observer
 from simulators.drill.observed import Observed
@@ -68,7 +68,7 @@ class DrillRunner:
         self.scenario = scenario
         self.progress = progress
         self.workdir = workdir
-        self.broker: Mosquitto | None = None
+        self.brokers: DrillBrokers | None = None
         self.platform: PlatformProcess | None = None
         self.fleets: list[FleetProcess] = []
         self.observer: Observer | None = None
@@ -102,11 +102,15 @@ class DrillRunner:
         await retire_drill_adapters(settings.database_url, settings.region)
         seen = Observed(scenario, settings, started, plan, ebrids,
                         receivers=self.receivers.bearers if self.receivers else {})
+        self.brokers = DrillBrokers(scenario.platform, work,
+                                    restartable=scenario.faults.broker_restart is not None)
+        seen.broker = scenario.platform.broker
         try:
-            broker_url = self._start_broker(work, seen)
+            broker_url = await asyncio.to_thread(self.brokers.start, ebrids)
+            seen.brokers = self.brokers.layout()
             await asyncio.to_thread(self._start_platform, work, broker_url)
             assert self.platform is not None
-            await self._start_fleet(broker_url, credentials, settings, plan, seen)
+            await self._start_fleet(credentials, settings, plan, seen)
             await self._start_receivers(broker_url, settings, plan)
             counter = AckCounter(settings.database_url)
             await counter.start()
@@ -136,20 +140,6 @@ class DrillRunner:
 
     # -- set-up -------------------------------------------------------------------------
 
-    def _start_broker(self, work: Path, seen: Observed) -> str:
-        choice = self.scenario.platform.broker
-        if choice == "mosquitto":
-            restart = self.scenario.faults.broker_restart is not None
-            self.broker = Mosquitto(work / "mosquitto", persistence=restart)
-            self.broker.start()
-            seen.broker = "mosquitto"
-            return self.broker.url
-        if choice == "embedded":
-            seen.broker = "embedded"
-            return f"mqtt://127.0.0.1:{free_port()}"
-        seen.broker = choice
-        return choice
-
     def _start_platform(self, work: Path, broker_url: str) -> None:
         overrides: dict[str, object] = {}
         if self.scenario.platform.broker == "embedded":
@@ -165,18 +155,23 @@ class DrillRunner:
                                         work / "platform.log")
         self.platform.start()
 
-    async def _start_fleet(self, broker_url: str, credentials: list[Credentials],
-                           settings: Settings, plan: dict[str, faultlib.TerminalFaults],
-                           seen: Observed) -> None:
-        assert settings.public_key is not None
+    async def _start_fleet(self, credentials: list[Credentials], settings: Settings,
+                           plan: dict[str, faultlib.TerminalFaults], seen: Observed) -> None:
+        """Fleet processes, each holding terminals of one broker (their leaf when bridged),
+        the scenario's processes shared out over the brokers by their terminals."""
+        assert settings.public_key is not None and self.brokers is not None
         key = settings.public_key.read_bytes()
         fleet = self.scenario.fleet
-        for part in split(credentials, max(1, self.scenario.processes())):
-            spec = WorkerSpec(broker_url, part, key, settings.cert_sn,
-                              {e: plan[e] for e, _, _ in part},
-                              heartbeat_seconds=fleet.heartbeat_seconds,
-                              play_seconds=fleet.play_seconds)
-            self.fleets.append(FleetProcess(spec))
+        processes = max(1, self.scenario.processes())
+        for url, members in self.brokers.groups(credentials):
+            parts = max(1, round(processes * len(members) / len(credentials)))
+            for part in split(members, parts):
+                spec = WorkerSpec(url, part, key, settings.cert_sn,
+                                  {e: plan[e] for e, _, _ in part},
+                                  heartbeat_seconds=fleet.heartbeat_seconds,
+                                  play_seconds=fleet.play_seconds)
+                self.fleets.append(FleetProcess(spec))
+        seen.processes = len(self.fleets)
         bar = Progress("connecting", len(credentials), enabled=self.progress and bool(credentials))
         started = time.monotonic()
         for process in self.fleets:
@@ -267,9 +262,9 @@ class DrillRunner:
                         and any(a.contains(RegionCode(e[1:13])) for a in areas))
                     seen.events.append((accepted.accepted_at - t0, f"alert {n} accepted"))
                 elif kind == "restart":
-                    assert self.broker is not None
+                    assert self.brokers is not None
                     seen.events.append((time.time() - t0, "broker restart"))
-                    await asyncio.to_thread(self.broker.restart)
+                    await asyncio.to_thread(self.brokers.restart)
                     seen.events.append((time.time() - t0, "broker back"))
                 else:
                     await self._inject(seen, t0)
@@ -319,14 +314,18 @@ class DrillRunner:
         return self.receivers.bearers if self.receivers is not None else {}
 
     async def _shutdown(self) -> None:
-        if self.receivers is not None:
-            await self.receivers.stop()
-        for process in self.fleets:
-            await asyncio.to_thread(process.stop)
-        if self.platform is not None:
-            await asyncio.to_thread(self.platform.stop)
-        if self.broker is not None:
-            self.broker.stop()
+        """Everything the drill started, each step bounded; the brokers even when an
+        earlier step fails."""
+        try:
+            if self.receivers is not None:
+                await self.receivers.stop()
+            for process in self.fleets:
+                await asyncio.to_thread(process.stop)
+            if self.platform is not None:
+                await asyncio.to_thread(self.platform.stop)
+        finally:
+            if self.brokers is not None:
+                await asyncio.to_thread(self.brokers.stop)
 
 
 def run_drill(scenario: Scenario, *, progress: bool = True,

@@ -15,6 +15,14 @@ from protocols.errors import CodeError
 DEFAULT_TERMINALS = 10_000
 # Well under the 20,000 open files a process may hold here: each terminal is one socket.
 MAX_PER_PROCESS = 15_000
+# One Mosquitto process is held to the same 20,000 open files: a drill with more MQTT sessions
+# than this runs on `bridged` brokers, a root for the platform and leaves of at most
+# `per_broker` terminals each, bridged to it along the county's townships.
+MAX_PER_BROKER = 15_000
+DEFAULT_PER_BROKER = 12_500
+MIN_PER_BROKER = 10
+MAX_LEAVES = 32  # each leaf is a Mosquitto and at least one fleet process
+MQTT_RECEIVERS = ("dtmb", "cable", "dth", "fm")  # legacy loudspeakers dial the gateway
 BEARERS = ("ip", "dtmb", "cable", "dth", "fm", "legacy-ip")
 RECEIVER_BEARERS = BEARERS[1:]
 # Broadcast receivers and legacy loudspeakers run in the drill's own process, one task (and one
@@ -40,7 +48,9 @@ def _region(value: str) -> str:
 class PlatformSpec(_Model):
     dir: Path = Path("var/drill")
     region: str = "341523000000"
-    broker: str = "mosquitto"  # mosquitto | embedded | mqtt://HOST:PORT of a running broker
+    # mosquitto | bridged | embedded | mqtt://HOST:PORT of a running broker
+    broker: str = "mosquitto"
+    per_broker: int | None = Field(default=None, ge=MIN_PER_BROKER, le=MAX_PER_BROKER)
     database_url: str | None = None
 
     @field_validator("region")
@@ -55,11 +65,22 @@ class PlatformSpec(_Model):
     @field_validator("broker")
     @classmethod
     def _broker(cls, value: str) -> str:
-        if value in ("mosquitto", "embedded"):
+        if value in ("mosquitto", "bridged", "embedded"):
             return value
         if value.startswith("mqtt://127.0.0.1:") or value.startswith("mqtt://localhost:"):
             return value
-        raise ValueError("must be mosquitto, embedded or mqtt://127.0.0.1:PORT (loopback only)")
+        raise ValueError("must be mosquitto, bridged, embedded or mqtt://127.0.0.1:PORT "
+                         "(loopback only)")
+
+    @model_validator(mode="after")
+    def _per_broker(self) -> PlatformSpec:
+        if self.per_broker is not None and self.broker != "bridged":
+            raise ValueError("per_broker: only with broker: bridged (terminals per leaf broker)")
+        return self
+
+    def broker_capacity(self) -> int:
+        """Terminals per leaf broker when bridged."""
+        return self.per_broker or DEFAULT_PER_BROKER
 
 
 class FleetSpec(_Model):
@@ -196,14 +217,37 @@ class Scenario(_Model):
         count = self.fleet.ip_count() + sum(self.fleet.receivers().values())
         if count < 1:
             raise ValueError("fleet: at least one terminal is needed")
-        if self.faults.broker_restart is not None and self.platform.broker != "mosquitto":
-            raise ValueError("faults.broker_restart: needs platform.broker: mosquitto "
-                             "(the drill can only restart a broker it started)")
+        if (self.faults.broker_restart is not None
+                and self.platform.broker not in ("mosquitto", "bridged")):
+            raise ValueError("faults.broker_restart: needs platform.broker: mosquitto or "
+                             "bridged (the drill can only restart a broker it started)")
+        self._fits_brokers()
         county = RegionCode(self.platform.region)
         for code in [*self.fleet.townships, *(a for x in self.alerts for a in x.area)]:
             if not county.contains(RegionCode(code)):
                 raise ValueError(f"region {code} is outside the platform's county {county.value}")
         return self
+
+    def _fits_brokers(self) -> None:
+        broker = self.platform.broker
+        ip = self.fleet.ip_count()
+        if broker in ("mosquitto", "embedded"):
+            sessions = ip + sum(n for b, n in self.fleet.receivers().items()
+                                if b in MQTT_RECEIVERS)
+            if sessions > MAX_PER_BROKER:
+                raise ValueError(
+                    f"platform.broker: {broker} is one broker process, which holds at most "
+                    f"{MAX_PER_BROKER:,} MQTT sessions here (20,000 open files per process); "
+                    f"this fleet has {sessions:,}: use broker: bridged (a root broker for the "
+                    f"platform and leaf brokers bridged to it along the townships, "
+                    f"platform.per_broker terminals each, default {DEFAULT_PER_BROKER:,})")
+        if broker == "bridged":
+            per = self.platform.broker_capacity()
+            if -(-ip // per) > MAX_LEAVES:
+                raise ValueError(
+                    f"platform.per_broker: {per} terminals per leaf broker needs at least "
+                    f"{-(-ip // per)} leaf brokers for {ip:,} IP terminals; at most "
+                    f"{MAX_LEAVES}: raise platform.per_broker")
 
     def terminals(self) -> int:
         """IP terminals: the fleet processes hold these (receivers are in fleet.receivers())."""

@@ -52,7 +52,8 @@ def test_defaults_are_a_county_of_ten_thousand() -> None:
     scenario = parse_scenario({})
     assert scenario.terminals() == 10_000 and scenario.processes() == 2
     assert scenario.platform.broker == "mosquitto" and len(scenario.alerts) == 1
-    assert parse_scenario({"fleet": {"ip": 40_000, "processes": 1}}).processes() == 3
+    big = {"platform": {"broker": "bridged"}, "fleet": {"ip": 40_000, "processes": 1}}
+    assert parse_scenario(big).processes() == 3
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,15 @@ def test_a_missing_file_or_a_list_is_refused(tmp_path: Path) -> None:
         load_scenario(tmp_path / "none.yaml")
     with pytest.raises(ScenarioError, match="must be a mapping"):
         load_scenario(_write(tmp_path, "- 1\n- 2\n"))
+
+
+def test_every_shipped_example_scenario_is_valid() -> None:
+    from pathlib import Path
+
+    from simulators.drill.scenario import load_scenario
+
+    examples = sorted((Path(__file__).parents[2] / "simulators/drill/examples").glob("*.yaml"))
+    assert len(examples) >= 2
+    for path in examples:
+        scenario = load_scenario(path)
+        assert scenario.terminals() >= 10_000, path
