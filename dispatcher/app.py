@@ -289,7 +289,8 @@ def create_app(
     @app.get("/metrics", tags=["operations"])
     async def prometheus_metrics() -> Response:
         try:
-            async with db.session() as session:
+            # a reader: a scrape must not queue for SQLite's write turn behind a fan-out
+            async with db.session(readonly=True) as session:
                 counts = await repo.task_state_counts(session)
                 due = await repo.due_task_count(session, now=clock())
             for state, count in counts.items():
