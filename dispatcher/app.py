@@ -137,6 +137,7 @@ def create_app(
         settings.database_url,
         busy_timeout_ms=settings.database_busy_timeout_ms,
         connect_timeout=settings.database_connect_timeout,
+        checkpoint_interval=1.0,
     )
     acks = AckCollector(
         db=db,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import (
 
 from dispatcher.store import migrate
 from dispatcher.store.errors import StoreUnavailable, is_unavailable, unavailable
+
+log = logging.getLogger("ebc.store")
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg",
                   "postgres": "postgresql+asyncpg"}
@@ -51,6 +54,7 @@ class Database:
         connect_timeout: float = 10.0,
         connect_args: Mapping[str, Any] | None = None,
         run_migrations: bool = True,
+        checkpoint_interval: float | None = None,
     ) -> None:
         self._url = async_url(url)
         if self.dialect == "sqlite" and self._url.database in (None, "", ":memory:"):
@@ -66,6 +70,12 @@ class Database:
         self._writers: async_sessionmaker[AsyncSession] | None = None
         self._readers: async_sessionmaker[AsyncSession] | None = None
         self._write_lock = asyncio.Lock()
+        # SQLite: checkpoint the WAL from a background task every so many seconds instead of
+        # in whichever commit crosses 1,000 pages (a county broadcast's delivery rows do),
+        # which made the next alert's publish wait for it.
+        self._checkpoint_interval = checkpoint_interval if self.dialect == "sqlite" else None
+        self._checkpointer: asyncio.Task[None] | None = None
+        self.checkpoints = 0
 
     @property
     def url(self) -> URL:
@@ -97,8 +107,35 @@ class Database:
         self._engine = engine
         self._writers = async_sessionmaker(writer, expire_on_commit=False)
         self._readers = async_sessionmaker(engine, expire_on_commit=False)
+        if self._checkpoint_interval:
+            self._checkpointer = asyncio.create_task(
+                self._checkpoint_loop(self._checkpoint_interval), name="ebc-wal-checkpoint"
+            )
+
+    async def _checkpoint_loop(self, interval: float) -> None:
+        while self._engine is not None:
+            await asyncio.sleep(interval)
+            try:
+                await self.checkpoint()
+            except Exception as exc:  # the next round retries; a commit never waits on it
+                log.warning("WAL checkpoint failed: %s", exc)
+
+    async def checkpoint(self) -> None:
+        """Copy committed WAL pages into the database without blocking readers or writers."""
+        if self._engine is None or self.dialect != "sqlite":
+            return
+        async with self._engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None  # a live pooled connection
+            # outside any transaction: SQLAlchemy's BEGIN hook is not involved here
+            await raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.checkpoints += 1
 
     async def stop(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
+            self._checkpointer = None
         engine, self._engine = self._engine, None
         self._writers = self._readers = None
         if engine is not None:
@@ -190,7 +227,7 @@ class Database:
             pool_pre_ping=self.dialect == "postgresql",
         )
         if self.dialect == "sqlite":
-            _install_sqlite_hooks(engine, self._busy_timeout_ms)
+            _install_sqlite_hooks(engine, self._busy_timeout_ms, self._checkpoint_interval)
         return engine
 
     async def _upgrade(self, engine: AsyncEngine) -> None:
@@ -213,7 +250,9 @@ def _make_parent_directory(url: URL) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _install_sqlite_hooks(
+    engine: AsyncEngine, busy_timeout_ms: int, checkpoint_interval: float | None
+) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # The driver's own implicit BEGIN cannot take IMMEDIATE; emit BEGIN ourselves instead.
@@ -225,6 +264,9 @@ def _install_sqlite_hooks(engine: AsyncEngine, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
+            if checkpoint_interval:
+                cursor.execute("PRAGMA wal_autocheckpoint = 0")
+                cursor.execute("PRAGMA journal_size_limit = 67108864")
         finally:
             cursor.close()
 
