@@ -12,7 +12,6 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from signing.signer import Signer
@@ -33,18 +32,46 @@ class TargetOutcome(NamedTuple):
     detail: str = ""
 
 
-@dataclass(frozen=True)
 class SendReport:
-    outcomes: tuple[TargetOutcome, ...]
+    """What an adapter did with each target of a transmission.
 
-    # cached: a broadcast's report holds one outcome per terminal of a county
-    @cached_property
+    A broadcast reaches all its targets alike: ``SendReport.all_delivered(targets)`` keeps
+    their names without an outcome object each (a city's broadcast has 100,000).
+    """
+
+    __slots__ = ("_delivered", "_outcomes")
+
+    def __init__(
+        self, outcomes: Sequence[TargetOutcome] = (), *, delivered: Sequence[str] = ()
+    ) -> None:
+        self._outcomes = tuple(outcomes)
+        self._delivered = tuple(delivered)
+
+    @classmethod
+    def all_delivered(cls, targets: Sequence[str]) -> SendReport:
+        return cls(delivered=targets)
+
+    @property
+    def outcomes(self) -> tuple[TargetOutcome, ...]:
+        """Every target's outcome (built on demand for the delivered-alike ones)."""
+        alike = tuple(TargetOutcome(t, Outcome.DELIVERED) for t in self._delivered)
+        return alike + self._outcomes
+
+    @property
     def delivered(self) -> tuple[str, ...]:
-        return tuple(o.target for o in self.outcomes if o.outcome is Outcome.DELIVERED)
+        return self._delivered + tuple(
+            o.target for o in self._outcomes if o.outcome is Outcome.DELIVERED
+        )
 
-    @cached_property
+    @property
     def not_delivered(self) -> tuple[TargetOutcome, ...]:
-        return tuple(o for o in self.outcomes if o.outcome is not Outcome.DELIVERED)
+        return tuple(o for o in self._outcomes if o.outcome is not Outcome.DELIVERED)
+
+    def __repr__(self) -> str:
+        return (
+            f"SendReport(delivered={len(self.delivered)}, "
+            f"not_delivered={list(self.not_delivered)[:5]})"
+        )
 
 
 @dataclass(frozen=True)

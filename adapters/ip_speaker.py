@@ -96,7 +96,7 @@ class IpSpeakerAdapter:
                 await link.publish(topic, payload)
         except LinkUnavailable as exc:
             return SendReport(tuple(TargetOutcome(t, Outcome.FAILED, str(exc)) for t in targets))
-        return SendReport(tuple(TargetOutcome(t, Outcome.DELIVERED) for t in targets))
+        return SendReport.all_delivered(targets)
 
     async def send(self, transmission: Transmission) -> SendReport:
         topics = [region_topic(RegionCode(r)) for r in transmission.regions]

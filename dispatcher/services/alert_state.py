@@ -35,9 +35,9 @@ async def refresh_alert_state(session: AsyncSession, *, alert_id: str, now: dt.d
     alert = await repo.get_alert(session, alert_id=alert_id)
     if alert is None:
         return "unknown"
-    tasks = await repo.tasks_for_alert(session, alert_id=alert_id)
+    states = await repo.task_states(session, alert_id=alert_id)
     waiting = alert.start_at is not None and alert.start_at > now
-    new = derive_alert_state(alert.state, [TaskState(t.state) for t in tasks], now_waiting=waiting)
+    new = derive_alert_state(alert.state, [TaskState(s) for s in states], now_waiting=waiting)
     if new != alert.state:
         await repo.set_alert_state(session, alert_id=alert_id, state=new)
         await repo.append_log(

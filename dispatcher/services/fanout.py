@@ -298,12 +298,8 @@ class Fanout:
             )
         )
         async with self._db.session() as session:
-            current = await repo.get_task(session, task_id=task.id)
-            if (
-                current is None
-                or current.state != TaskState.SENDING.value
-                or current.claimed_by != self.worker_id
-            ):
+            current = await repo.task_claim(session, task_id=task.id)
+            if current != (TaskState.SENDING.value, self.worker_id):
                 # cancelled or reclaimed meanwhile: keep the outcomes, leave the state alone
                 await self._log_delivered(session, task, report, now)
                 await repo.append_log(session, events=events[:-1])
@@ -387,11 +383,7 @@ async def check_acks_complete(
     ready: list[str] = []
     async with db.session(readonly=True) as session:
         for alert_id in alert_ids:
-            sizes = [
-                len(t.targets)
-                for t in await repo.tasks_for_alert(session, alert_id=alert_id)
-                if t.state == TaskState.SENT.value
-            ]
+            sizes = await repo.sent_task_sizes(session, alert_id=alert_id)
             if sizes and await repo.count_reached(session, alert_id=alert_id) >= min(sizes):
                 ready.append(alert_id)
     if not ready:

@@ -145,3 +145,16 @@ async def test_transport_down_is_an_outcome_not_an_exception(harness: Harness) -
         harness.adapter.down = True
     outcomes = _per_target(await harness.adapter.send(transmission()))
     assert Outcome.DELIVERED not in outcomes.values()
+
+
+def test_a_report_of_targets_delivered_alike_reads_like_one_per_target() -> None:
+    from adapters.base import Outcome, SendReport, TargetOutcome
+
+    alike = SendReport.all_delivered(["t-1", "t-2"])
+    mixed = SendReport((TargetOutcome("t-3", Outcome.FAILED, "down"),), delivered=["t-1"])
+    assert alike.delivered == ("t-1", "t-2") and alike.not_delivered == ()
+    assert alike.outcomes == (TargetOutcome("t-1", Outcome.DELIVERED),
+                              TargetOutcome("t-2", Outcome.DELIVERED))
+    assert mixed.delivered == ("t-1",)
+    assert mixed.not_delivered == (TargetOutcome("t-3", Outcome.FAILED, "down"),)
+    assert [o.target for o in mixed.outcomes] == ["t-1", "t-3"]

@@ -150,3 +150,16 @@ async def test_release_worker_claims(db: Database) -> None:
         tasks = {t.claimed_by: t for t in await repo.tasks_for_alert(s, alert_id=alert_id)}
     assert set(tasks) == {None, "w2"}
     assert tasks[None].state == "planned" and tasks["w2"].state == "sending"
+
+
+async def test_light_task_reads_leave_the_target_lists_alone(db: Database) -> None:
+    big = make_task(targets=tuple(f"t-{n}" for n in range(3000)), state="sent")
+    small = make_task(targets=("t-a", "t-b"), priority=2)
+    alert_id = await _insert(db, [big, small])
+    (claimed,) = await _claim(db, "w-1", 0)
+    async with db.session(readonly=True) as s:
+        assert await repo.task_claim(s, task_id=claimed) == ("sending", "w-1")
+        assert await repo.task_claim(s, task_id="no-such-task") is None
+        assert sorted(await repo.task_states(s, alert_id=alert_id)) == ["sending", "sent"]
+        assert await repo.sent_task_sizes(s, alert_id=alert_id) == [3000]
+        assert await repo.sent_task_sizes(s, alert_id="other") == []

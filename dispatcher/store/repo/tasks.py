@@ -121,6 +121,27 @@ async def get_task(session: AsyncSession, *, task_id: str) -> TaskRecord | None:
     return task_record(row) if row is not None else None
 
 
+async def task_claim(session: AsyncSession, *, task_id: str) -> tuple[str, str | None] | None:
+    """(state, claimed_by) without the target list, which holds a city's 100,000 EBRIDs."""
+    stmt = select(TASKS.c.state, TASKS.c.claimed_by).where(TASKS.c.id == task_id)
+    row = (await session.execute(stmt)).first()
+    return (str(row[0]), row[1]) if row is not None else None
+
+
+async def task_states(session: AsyncSession, *, alert_id: str) -> list[str]:
+    """The states of the alert's tasks, without their target lists."""
+    stmt = select(TASKS.c.state).where(TASKS.c.alert_id == alert_id).order_by(*_ORDER)
+    return [str(s) for s in (await session.execute(stmt)).scalars()]
+
+
+async def sent_task_sizes(session: AsyncSession, *, alert_id: str) -> list[int]:
+    """How many targets each of the alert's sent tasks has, counted by the database."""
+    stmt = select(func.json_array_length(TASKS.c.targets)).where(
+        TASKS.c.alert_id == alert_id, TASKS.c.state == "sent"
+    )
+    return [int(n) for n in (await session.execute(stmt)).scalars()]
+
+
 async def tasks_for_alert(session: AsyncSession, *, alert_id: str) -> list[TaskRecord]:
     stmt = select(TASKS).where(TASKS.c.alert_id == alert_id).order_by(*_ORDER)
     return [task_record(r) for r in (await session.execute(stmt)).all()]
