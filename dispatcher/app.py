@@ -138,7 +138,7 @@ def create_app(
         settings.database_url,
         busy_timeout_ms=settings.database_busy_timeout_ms,
         connect_timeout=settings.database_connect_timeout,
-        checkpoint_interval=1.0,
+        checkpoint_interval=settings.database_checkpoint_seconds or None,
     )
     acks = AckCollector(
         db=db,

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     database_busy_timeout_ms: int = 5000
     database_connect_timeout: float = 5.0
+    # SQLite: checkpoint the WAL in the background this often; 0 leaves it to SQLite's commits
+    database_checkpoint_seconds: float = Field(default=1.0, ge=0, le=60)
     mqtt_url: str | None = None
     mqtt_shared_subscriptions: bool = False
     mqtt5: bool = False
