@@ -115,7 +115,8 @@ class Settings(BaseSettings):
     max_attempts: int = 5
     lease_seconds: float = 15.0
     workers: int = 4
-    poll_interval: float = 0.05
+    # accepted alerts wake the fan-out at once; polling finds retries and other instances'
+    poll_interval: float = 0.2
     ack_batch_size: int = 1000
     ack_flush_interval: float = 0.02
     # concurrent ack batches; 0: two on PostgreSQL, one on SQLite (a single write turn)

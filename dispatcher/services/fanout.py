@@ -42,7 +42,7 @@ class FanoutConfig:
     instance: str = "main"
     workers: int = 4
     lease_seconds: float = 15.0
-    poll_interval: float = 0.05
+    poll_interval: float = 0.2
     sweep_interval: float = 0.5
     batch: int = 16
 
@@ -143,6 +143,9 @@ class Fanout:
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
             claimed = 0
+            # cleared before the claim, not after: a poke that lands while a claim is in
+            # flight (an alert accepted meanwhile) must not wait out the poll interval
+            self._wake.clear()
             try:
                 if len(self._jobs) < self._config.workers:
                     claimed = await self._claim()
@@ -153,7 +156,6 @@ class Fanout:
                 log.warning("fan-out paused, database unavailable: %s", exc)
                 await asyncio.sleep(1.0)
             if not claimed:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._config.poll_interval)
 
@@ -189,6 +191,7 @@ class Fanout:
             job = asyncio.create_task(self._execute(task), name=f"ebc-task-{task.id}")
             self._jobs.add(job)
             job.add_done_callback(self._jobs.discard)
+            job.add_done_callback(lambda _: self._wake.set())  # room for the next claim
         return len(tasks)
 
     async def _execute(self, task: TaskRecord) -> None:
