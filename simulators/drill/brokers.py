@@ -79,7 +79,8 @@ class Mosquitto:
 
     def _write_config(self) -> Path:
         lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true",
-                 "max_queued_messages 100000", "max_inflight_messages 0"]
+                 # as deploy/mosquitto: a slow platform's ack backlog is queued, never dropped
+                 "max_queued_messages 1000000", "max_inflight_messages 0"]
         if os.geteuid() == 0:
             # as root mosquitto drops to the `mosquitto` user, who cannot read our directory
             lines.append(f"user {pwd.getpwuid(os.geteuid()).pw_name}")
