@@ -20,7 +20,7 @@ log = logging.getLogger("ebc.acks")
 
 def writers_for(dialect: str) -> int:
     """Concurrent ack batches by default: PostgreSQL writes them on its own cores (two reach
-    about 40k acks/s here against 25k for one); SQLite has one write turn."""
+    about 38k acks/s, `python -m bench --only acks`); SQLite has one write turn."""
     return 2 if dialect == "postgresql" else 1
 
 
