@@ -185,7 +185,7 @@ class UplinkService:
         returned: list[str] = []
         try:
             async with self._db.session() as session:
-                known = await repo.terminals_by_ebrid(session, ebrids=list(seen))
+                known = await repo.terminal_states(session, ebrids=list(seen))
                 fresh = [
                     e
                     for e, s in seen.items()
@@ -219,8 +219,7 @@ class UplinkService:
                 self._seen.setdefault(ebrid, sighting)
             raise
         for ebrid, sighting in seen.items():
-            before = known.get(ebrid)
-            was_away = before is None or before.state in ("offline", "unknown")
+            was_away = known.get(ebrid) in (None, "offline", "unknown")
             if (ebrid in known or ebrid in fresh) and was_away and sighting.state != "offline":
                 returned.append(ebrid)
         if returned:

@@ -30,7 +30,6 @@ from dispatcher.store.repo.inventory import (
     terminal_regions,
     terminals_by_ebrid,
     touch_terminal,
-    touch_terminals,
     upsert_adapter,
     upsert_terminal,
     upsert_terminals,
@@ -52,6 +51,7 @@ from dispatcher.store.repo.log import (
     log_for_alert,
     log_page,
 )
+from dispatcher.store.repo.sightings import terminal_states, touch_terminals
 from dispatcher.store.repo.tasks import (
     cancel_tasks,
     claim_due_tasks,
@@ -111,6 +111,7 @@ __all__ = [
     "tasks_for_alert",
     "tasks_past_deadline",
     "terminal_regions",
+    "terminal_states",
     "terminals_by_ebrid",
     "touch_terminal",
     "touch_terminals",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, RowMapping, Table
@@ -12,11 +13,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+@lru_cache(maxsize=4096)
 def db_stamp(at: datetime, *, sqlite: bool) -> str:
     """A time as a JSON-carried parameter: SQLite keeps naive UTC in SQLAlchemy's
-    fixed-width text (so comparisons and ORDER BY hold), PostgreSQL parses ISO 8601."""
+    fixed-width text (so comparisons and ORDER BY hold), PostgreSQL parses ISO 8601.
+    Cached: a burst's acks carry the same few terminal-clock seconds."""
     at = at.astimezone(UTC)
-    return at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else at.isoformat()
+    if sqlite:
+        return at.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return at.isoformat()
 
 
 def utcnow() -> datetime:

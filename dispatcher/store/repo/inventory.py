@@ -221,30 +221,6 @@ async def terminals_by_ebrid(
     return found
 
 
-async def touch_terminals(
-    session: AsyncSession, *, sightings: Sequence[tuple[str, str, datetime, str | None]]
-) -> None:
-    """Many heartbeats or statuses at once: (ebrid, state, last_seen, firmware or None)."""
-    if not sightings:
-        return
-    from sqlalchemy import bindparam
-
-    stmt = (
-        update(TERMINALS)
-        .where(TERMINALS.c.ebrid == bindparam("b_ebrid"))
-        .values(
-            state=bindparam("b_state"),
-            last_seen=bindparam("b_seen"),
-            firmware=func.coalesce(bindparam("b_firmware"), TERMINALS.c.firmware),
-        )
-    )
-    rows = [
-        {"b_ebrid": e, "b_state": text_value(s), "b_seen": t, "b_firmware": f}
-        for e, s, t, f in sightings
-    ]
-    await session.execute(stmt, rows)
-
-
 async def mark_silent_offline(session: AsyncSession, *, cutoff: datetime, bearer: str) -> int:
     """Terminals of ``bearer`` not heard since ``cutoff`` become offline; how many changed."""
     stmt = (

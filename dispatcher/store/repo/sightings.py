@@ -1,0 +1,66 @@
+"""What the broker link saw of terminals, written in batches: a county fan-out marks 10,000
+terminals working and then online again within seconds, so a batch travels as one JSON
+parameter that the database unpacks into one UPDATE (per-row binds cost more than the
+writes), and the flush reads back only each terminal's state, not its whole record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dispatcher.store.models import TERMINALS
+from dispatcher.store.repo._common import db_stamp, dialect_name, text_value
+
+_CHUNK = 5000
+
+# Rows: [ebrid, state, last_seen, firmware or null]; a null firmware keeps the stored one.
+_SQLITE = """
+    UPDATE terminals SET state = json_extract(s.value, '$[1]'),
+        last_seen = json_extract(s.value, '$[2]'),
+        firmware = coalesce(json_extract(s.value, '$[3]'), terminals.firmware)
+    FROM json_each(:rows) AS s
+    WHERE terminals.ebrid = json_extract(s.value, '$[0]')"""
+_POSTGRES = """
+    UPDATE terminals AS t SET state = s.state, last_seen = s.seen,
+        firmware = coalesce(s.firmware, t.firmware)
+    FROM (SELECT e->>0 AS ebrid, e->>1 AS state, (e->>2)::timestamptz AS seen,
+                 e->>3 AS firmware
+          FROM json_array_elements(CAST(:rows AS json)) AS e) AS s
+    WHERE t.ebrid = s.ebrid"""
+
+
+async def touch_terminals(
+    session: AsyncSession, *, sightings: Sequence[tuple[str, str, datetime, str | None]]
+) -> None:
+    """Many heartbeats, statuses or acks at once: (ebrid, state, last_seen, firmware or
+    None). The last sighting of an EBRID in the batch wins; unknown EBRIDs change nothing."""
+    if not sightings:
+        return
+    sqlite = dialect_name(session) == "sqlite"
+    latest: dict[str, list[str | None]] = {}
+    for ebrid, state, seen, firmware in sightings:
+        if seen.utcoffset() is None:
+            raise ValueError(f"sighting of {ebrid}: time {seen!r} is not an aware UTC time")
+        latest[ebrid] = [ebrid, text_value(state), db_stamp(seen, sqlite=sqlite), firmware]
+    # one order for every batch, so concurrent writers lock rows in the same order
+    rows = [latest[e] for e in sorted(latest)]
+    await session.execute(
+        text(_SQLITE if sqlite else _POSTGRES),
+        {"rows": json.dumps(rows, ensure_ascii=False, separators=(",", ":"))},
+    )
+
+
+async def terminal_states(session: AsyncSession, *, ebrids: Sequence[str]) -> dict[str, str]:
+    """The stored state of each known terminal among ``ebrids`` (one statement per 5,000)."""
+    wanted = sorted(set(ebrids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = select(TERMINALS.c.ebrid, TERMINALS.c.state).where(
+            TERMINALS.c.ebrid.in_(wanted[start : start + _CHUNK])
+        )
+        found.update((str(e), str(s)) for e, s in (await session.execute(stmt)).all())
+    return found
