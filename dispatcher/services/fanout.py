@@ -212,7 +212,9 @@ class Fanout:
             )
 
     async def _execute_inner(self, task: TaskRecord) -> None:
-        async with self._db.session() as session:
+        # reads only, on a read session: a writer would queue for SQLite's write turn behind
+        # the loop's next claim and the sweep, and the broadcast would wait for them
+        async with self._db.session(readonly=True) as session:
             alert = await repo.get_alert(session, alert_id=task.alert_id)
             already = set(await repo.delivered_targets(session, task_id=task.id))
             cancels = None
@@ -353,6 +355,11 @@ class Fanout:
     async def sweep(self) -> None:
         """Deadlines: tasks still open past their deadline end partial or timed out."""
         now = self._clock()
+        # looked for on a read session first: this runs twice a second, and a writer session
+        # would take SQLite's one write turn from the claim of a newly accepted alert
+        async with self._db.session(readonly=True) as session:
+            if not await repo.tasks_past_deadline(session, now=now):
+                return
         async with self._db.session() as session:
             overdue = await repo.tasks_past_deadline(session, now=now)
             if not overdue:

@@ -110,7 +110,7 @@ class Task(Base):
     adapter_ebrid: Mapped[str] = mapped_column(EBRID)
     bearer: Mapped[str] = mapped_column(String(16))
     regions: Mapped[list[str]]
-    targets: Mapped[list[str]]
+    # the target list lives in task_targets (revision 0006)
     state: Mapped[str] = mapped_column(String(16))
     priority: Mapped[int] = mapped_column(Integer)
     attempts: Mapped[int] = mapped_column(Integer)
@@ -123,6 +123,18 @@ class Task(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class TaskTargets(Base):
+    """A task's target list, apart from the task row (revision 0006): a county task lists
+    10,000 EBRIDs (250 KB), and in the task row SQLite rewrote them on every state change
+    and walked their overflow pages for every column stored after them, so each claim,
+    sweep and state count read megabytes once a few hundred tasks were open."""
+
+    __tablename__ = "task_targets"
+
+    task_id: Mapped[str] = mapped_column(ID, ForeignKey("tasks.id"), primary_key=True)
+    targets: Mapped[list[str]]
 
 
 class DispatchLog(Base):
@@ -230,6 +242,7 @@ def _table(model: type[Base]) -> Table:
 
 ALERTS = _table(Alert)
 TASKS = _table(Task)
+TASK_TARGETS = _table(TaskTargets)
 DISPATCH_LOG = _table(DispatchLog)
 ACKS = _table(Ack)
 ADAPTERS = _table(Adapter)

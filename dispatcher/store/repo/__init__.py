@@ -20,6 +20,7 @@ from dispatcher.store.repo.alerts import (
 )
 from dispatcher.store.repo.counters import next_counter
 from dispatcher.store.repo.inventory import (
+    any_silent,
     get_adapter,
     get_terminal,
     inventory_version,
@@ -71,6 +72,7 @@ from dispatcher.store.repo.tasks import (
 __all__ = [
     "acks_for_alert",
     "alert_timeline",
+    "any_silent",
     "append_log",
     "cancel_tasks",
     "claim_due_tasks",

@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.store.errors import DuplicateAlert
-from dispatcher.store.models import ALERTS, TASKS
+from dispatcher.store.models import ALERTS, TASK_TARGETS, TASKS
 from dispatcher.store.records import (
     ALERT_STATES,
     TASK_STATES,
@@ -129,6 +129,10 @@ async def insert_alert(
         raise
     if task_rows:
         await session.execute(insert(TASKS), task_rows)
+        await session.execute(
+            insert(TASK_TARGETS),
+            [{"task_id": t.id, "targets": strings(t.targets)} for t in tasks],
+        )
     await append_log(session, events=events)
     return alert.id
 
@@ -146,7 +150,7 @@ def _task_row(alert_id: str, task: NewTask, now: datetime) -> dict[str, Any]:
     return {
         "id": task.id, "alert_id": alert_id, "adapter_ebrid": task.adapter_ebrid,
         "bearer": text_value(task.bearer), "regions": strings(task.regions),
-        "targets": strings(task.targets), "state": checked(task.state, TASK_STATES, "task state"),
+        "state": checked(task.state, TASK_STATES, "task state"),
         "priority": int(task.priority), "attempts": 0, "max_attempts": int(task.max_attempts),
         "not_before": task.not_before, "next_attempt_at": task.next_attempt_at or task.not_before,
         "deadline": task.deadline, "claimed_by": None, "lease_until": None, "last_error": None,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatcher.store.models import ADAPTERS, PLATFORM_COUNTERS, TERMINALS
@@ -221,15 +221,25 @@ async def terminals_by_ebrid(
     return found
 
 
+def _silent(cutoff: datetime, bearer: str) -> ColumnElement[bool]:
+    return and_(
+        TERMINALS.c.bearer == bearer,
+        TERMINALS.c.last_seen < cutoff,
+        TERMINALS.c.state.notin_(("offline", "unknown")),
+    )
+
+
+async def any_silent(session: AsyncSession, *, cutoff: datetime, bearer: str) -> bool:
+    """Whether `mark_silent_offline` would change anything: a read, for a read session."""
+    stmt = select(TERMINALS.c.ebrid).where(_silent(cutoff, bearer)).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def mark_silent_offline(session: AsyncSession, *, cutoff: datetime, bearer: str) -> int:
     """Terminals of ``bearer`` not heard since ``cutoff`` become offline; how many changed."""
     stmt = (
         update(TERMINALS)
-        .where(
-            TERMINALS.c.bearer == bearer,
-            TERMINALS.c.last_seen < cutoff,
-            TERMINALS.c.state.notin_(("offline", "unknown")),
-        )
+        .where(_silent(cutoff, bearer))
         .values(state="offline")
         .returning(TERMINALS.c.ebrid)
     )

@@ -1,4 +1,7 @@
-"""Tasks: claiming with leases, state updates, cancellation and the recovery queries."""
+"""Tasks: claiming with leases, state updates, cancellation and the recovery queries.
+
+A task's target list is stored apart (task_targets) and read only with whole records; state
+changes and state reads never touch it."""
 
 from __future__ import annotations
 
@@ -8,18 +11,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatcher.store.models import TASKS
+from dispatcher.store.models import TASK_TARGETS, TASKS
 from dispatcher.store.records import TASK_STATES, TASK_TERMINAL_STATES, TaskRecord
 from dispatcher.store.repo._common import as_tuple, checked, dialect_name, mapping, utcnow
 
 _ORDER = (TASKS.c.priority, TASKS.c.created_at, TASKS.c.id)
 
 
-def task_record(row: Row[Any]) -> TaskRecord:
+def task_record(row: Row[Any], targets: Any) -> TaskRecord:
     m = mapping(row)
     return TaskRecord(
         id=m["id"], alert_id=m["alert_id"], adapter_ebrid=m["adapter_ebrid"],
-        bearer=m["bearer"], regions=as_tuple(m["regions"]), targets=as_tuple(m["targets"]),
+        bearer=m["bearer"], regions=as_tuple(m["regions"]), targets=as_tuple(targets),
         state=m["state"], priority=m["priority"], attempts=m["attempts"],
         max_attempts=m["max_attempts"], not_before=m["not_before"],
         next_attempt_at=m["next_attempt_at"], deadline=m["deadline"],
@@ -28,9 +31,21 @@ def task_record(row: Row[Any]) -> TaskRecord:
     )
 
 
-def _sorted(rows: list[Row[Any]]) -> list[TaskRecord]:
+async def _records(session: AsyncSession, rows: list[Row[Any]]) -> list[TaskRecord]:
+    """Whole records for task rows, their target lists read in one statement."""
+    if not rows:
+        return []
+    ids = [mapping(r)["id"] for r in rows]
+    stmt = select(TASK_TARGETS.c.task_id, TASK_TARGETS.c.targets).where(
+        TASK_TARGETS.c.task_id.in_(ids)
+    )
+    targets = {str(task_id): listed for task_id, listed in (await session.execute(stmt)).all()}
+    return [task_record(r, targets.get(mapping(r)["id"], ())) for r in rows]
+
+
+async def _sorted(session: AsyncSession, rows: list[Row[Any]]) -> list[TaskRecord]:
     # RETURNING gives rows in no promised order.
-    records = [task_record(r) for r in rows]
+    records = await _records(session, rows)
     records.sort(key=lambda t: (t.priority, t.created_at, t.id))
     return records
 
@@ -80,7 +95,7 @@ async def claim_due_tasks(
         )
         .returning(*TASKS.c)
     )
-    return _sorted(list((await session.execute(stmt)).all()))
+    return await _sorted(session, list((await session.execute(stmt)).all()))
 
 
 async def update_task(
@@ -113,38 +128,40 @@ async def update_task(
     if only_if_claimed_by is not None:
         stmt = stmt.where(TASKS.c.claimed_by == only_if_claimed_by)
     row = (await session.execute(stmt.values(**values).returning(*TASKS.c))).first()
-    return task_record(row) if row is not None else None
+    return (await _records(session, [row]))[0] if row is not None else None
 
 
 async def get_task(session: AsyncSession, *, task_id: str) -> TaskRecord | None:
     row = (await session.execute(select(TASKS).where(TASKS.c.id == task_id))).first()
-    return task_record(row) if row is not None else None
+    return (await _records(session, [row]))[0] if row is not None else None
 
 
 async def task_claim(session: AsyncSession, *, task_id: str) -> tuple[str, str | None] | None:
-    """(state, claimed_by) without the target list, which holds a city's 100,000 EBRIDs."""
+    """(state, claimed_by): a light read for a worker checking its claim."""
     stmt = select(TASKS.c.state, TASKS.c.claimed_by).where(TASKS.c.id == task_id)
     row = (await session.execute(stmt)).first()
     return (str(row[0]), row[1]) if row is not None else None
 
 
 async def task_states(session: AsyncSession, *, alert_id: str) -> list[str]:
-    """The states of the alert's tasks, without their target lists."""
+    """The states of the alert's tasks: a light read."""
     stmt = select(TASKS.c.state).where(TASKS.c.alert_id == alert_id).order_by(*_ORDER)
     return [str(s) for s in (await session.execute(stmt)).scalars()]
 
 
 async def sent_task_sizes(session: AsyncSession, *, alert_id: str) -> list[int]:
     """How many targets each of the alert's sent tasks has, counted by the database."""
-    stmt = select(func.json_array_length(TASKS.c.targets)).where(
-        TASKS.c.alert_id == alert_id, TASKS.c.state == "sent"
+    stmt = (
+        select(func.json_array_length(TASK_TARGETS.c.targets))
+        .join(TASKS, TASKS.c.id == TASK_TARGETS.c.task_id)
+        .where(TASKS.c.alert_id == alert_id, TASKS.c.state == "sent")
     )
     return [int(n) for n in (await session.execute(stmt)).scalars()]
 
 
 async def tasks_for_alert(session: AsyncSession, *, alert_id: str) -> list[TaskRecord]:
     stmt = select(TASKS).where(TASKS.c.alert_id == alert_id).order_by(*_ORDER)
-    return [task_record(r) for r in (await session.execute(stmt)).all()]
+    return await _records(session, list((await session.execute(stmt)).all()))
 
 
 async def cancel_tasks(
@@ -157,13 +174,13 @@ async def cancel_tasks(
         .values(state="cancelled", claimed_by=None, lease_until=None, updated_at=now)
         .returning(*TASKS.c)
     )
-    return _sorted(list((await session.execute(stmt)).all()))
+    return await _sorted(session, list((await session.execute(stmt)).all()))
 
 
 async def unfinished_tasks(session: AsyncSession) -> list[TaskRecord]:
     """Every task not in a terminal state: what a restarted dispatcher must carry on."""
     stmt = select(TASKS).where(_unfinished()).order_by(*_ORDER)
-    return [task_record(r) for r in (await session.execute(stmt)).all()]
+    return await _records(session, list((await session.execute(stmt)).all()))
 
 
 async def release_worker_claims(
@@ -186,7 +203,7 @@ async def release_worker_claims(
 
 async def tasks_past_deadline(session: AsyncSession, *, now: datetime) -> list[TaskRecord]:
     stmt = select(TASKS).where(_unfinished(), TASKS.c.deadline < now).order_by(*_ORDER)
-    return [task_record(r) for r in (await session.execute(stmt)).all()]
+    return await _records(session, list((await session.execute(stmt)).all()))
 
 
 async def task_state_counts(session: AsyncSession) -> dict[str, int]:
