@@ -14,20 +14,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import acks, bridged, fanout, intake, sm2
+from bench import acks, bridged, fanout, intake, sm2, uplinks
 from bench.common import Section
 from bench.machine import describe
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Everything from this line on in RESULTS.md is written by hand and kept across runs.
 ANALYSIS = "<!-- analysis: kept across runs -->"
-ORDER = ("sm2", "acks", "intake", "fanout", "bridged")
+ORDER = ("sm2", "acks", "uplinks", "intake", "fanout", "bridged")
 
 
 def _runners(quick: bool) -> dict[str, Callable[[], Section]]:
     return {
         "sm2": lambda: sm2.run(quick=quick),
         "acks": lambda: acks.run(quick=quick),
+        "uplinks": lambda: uplinks.run(quick=quick),
         "intake": lambda: intake.run(quick=quick),
         "fanout": lambda: fanout.run(quick=quick),
         "bridged": lambda: bridged.run(quick=quick),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import acks, bridged, fanout, intake, sm2
+from bench import acks, bridged, fanout, intake, sm2, uplinks
 from bench.__main__ import main
 from simulators.drill.brokers import BrokerError, mosquitto_binary
 
@@ -34,6 +34,14 @@ def test_sm2_and_the_results_file(tmp_path: Path) -> None:
 def test_acks() -> None:
     section = acks.run(quick=True)
     assert section.data["SQLite (WAL)"]["collector_per_s"] > 0
+
+
+def test_uplinks() -> None:
+    _needs_mosquitto()
+    section = uplinks.run(quick=True)
+    per_uplink = section.data["per_uplink_us"]
+    assert set(per_uplink) == {"link", "link_per_write", "service", "service_loop"}
+    assert all(value > 0 for value in per_uplink.values())
 
 
 def test_intake() -> None:

@@ -19,6 +19,7 @@ from dispatcher.store.db import Database
 from dispatcher.store.records import NewTerminal
 from protocols.codes import RegionCode
 from tests.store.factories import T0, make_alert, make_task
+from tests.store.test_uplink_sightings import NoAcks
 
 EBRID = "63415231000010314010401"
 
@@ -74,10 +75,6 @@ async def test_expiry_writes_only_when_a_terminal_fell_silent(
         await repo.touch_terminals(s, sightings=[(EBRID, "online", T0, None)])
         await s.commit()
     now = T0 + dt.timedelta(seconds=30)
-
-    class NoAcks:
-        async def submit(self, acks: Any) -> None:
-            return None
 
     uplinks = UplinkService(
         db=db,

@@ -81,3 +81,11 @@ async def test_a_naive_time_is_refused(db: Database) -> None:
     async with db.session() as s:
         with pytest.raises(ValueError, match="not an aware UTC time"):
             await repo.touch_terminals(s, sightings=[(A, "online", T0.replace(tzinfo=None), None)])
+
+
+async def test_states_of_a_county_sized_list_in_one_read(db: Database) -> None:
+    await _seed(db)
+    # more EBRIDs than SQLite allows bound parameters in one statement (32,766)
+    asked = [f"6341523{n:016d}" for n in range(40_000)] + [B, A]
+    async with db.session(readonly=True) as s:
+        assert await repo.terminal_states(s, ebrids=asked) == {A: "unknown", B: "unknown"}

@@ -9,13 +9,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatcher.store.models import TERMINALS
 from dispatcher.store.repo._common import db_stamp, dialect_name, text_value
-
-_CHUNK = 5000
 
 # Rows: [ebrid, state, last_seen, firmware or null]; a null firmware keeps the stored one.
 _SQLITE = """
@@ -54,13 +51,20 @@ async def touch_terminals(
     )
 
 
+_STATES = {
+    "sqlite": "SELECT ebrid, state FROM terminals WHERE ebrid IN "
+    "(SELECT value FROM json_each(:ebrids))",
+    "postgresql": "SELECT ebrid, state FROM terminals WHERE ebrid IN "
+    "(SELECT json_array_elements_text(CAST(:ebrids AS json)))",
+}
+
+
 async def terminal_states(session: AsyncSession, *, ebrids: Sequence[str]) -> dict[str, str]:
-    """The stored state of each known terminal among ``ebrids`` (one statement per 5,000)."""
-    wanted = sorted(set(ebrids))
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        stmt = select(TERMINALS.c.ebrid, TERMINALS.c.state).where(
-            TERMINALS.c.ebrid.in_(wanted[start : start + _CHUNK])
-        )
-        found.update((str(e), str(s)) for e, s in (await session.execute(stmt)).all())
-    return found
+    """The stored state of each known terminal among ``ebrids``: one statement, the EBRIDs
+    in one JSON parameter (an IN list of 10,000 binds took longer to compile than to run)."""
+    if not ebrids:
+        return {}
+    stmt = text(_STATES["sqlite" if dialect_name(session) == "sqlite" else "postgresql"])
+    listed = json.dumps(sorted(set(ebrids)), separators=(",", ":"))
+    rows = (await session.execute(stmt, {"ebrids": listed})).all()
+    return {str(ebrid): str(state) for ebrid, state in rows}
