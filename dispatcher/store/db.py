@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,6 +35,21 @@ def async_url(url: str | URL) -> URL:
     """The URL with an async driver: plain `sqlite:///` and `postgresql://` are accepted too."""
     parsed = make_url(url)
     return parsed.set(drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+#: RETURNING (the claim), UPDATE .. FROM (sightings), DROP COLUMN (revision 0006)
+SQLITE_MINIMUM = (3, 35, 0)
+
+
+def require_sqlite(version: tuple[int, int, int]) -> None:
+    """Refuse, in words, a SQLite library older than the statements the store uses."""
+    if tuple(version) < SQLITE_MINIMUM:
+        have = ".".join(map(str, version))
+        need = ".".join(map(str, SQLITE_MINIMUM))
+        raise RuntimeError(
+            f"EBC needs SQLite {need} or later; this Python is linked with SQLite {have}. "
+            "Use a Python built against a newer libsqlite3, or PostgreSQL (EBC_DATABASE_URL)."
+        )
 
 
 class Database:
@@ -94,6 +110,8 @@ class Database:
     async def start(self) -> None:
         if self._engine is not None:
             return
+        if self.dialect == "sqlite":
+            require_sqlite(sqlite3.sqlite_version_info)
         engine = self._create_engine()
         writer = engine.execution_options(sqlite_begin="IMMEDIATE")
         try:
