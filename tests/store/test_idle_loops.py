@@ -24,18 +24,17 @@ from tests.store.test_uplink_sightings import NoAcks
 EBRID = "63415231000010314010401"
 
 
-def _count_writers(db: Database, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    opened: list[bool] = []
+def _spy_sessions(db: Database, monkeypatch: pytest.MonkeyPatch, events: list[str]) -> None:
+    """Note "read" or "write" in `events` as each session opens."""
     real = db.session
 
     @contextlib.asynccontextmanager
     async def session(*, readonly: bool = False) -> AsyncIterator[Any]:
-        opened.append(not readonly)
+        events.append("read" if readonly else "write")
         async with real(readonly=readonly) as s:
             yield s
 
     monkeypatch.setattr(db, "session", session)
-    return opened
 
 
 async def test_the_sweep_writes_only_when_a_task_is_overdue(
@@ -51,13 +50,14 @@ async def test_the_sweep_writes_only_when_a_task_is_overdue(
         await s.commit()
     now = T0
     fanout = Fanout(db=db, adapters={}, clock=lambda: now, config=FanoutConfig())
-    writers = _count_writers(db, monkeypatch)
+    opened: list[str] = []
+    _spy_sessions(db, monkeypatch, opened)
     await fanout.sweep()
-    assert writers and not any(writers)  # looked, did not take the write turn
+    assert opened and "write" not in opened  # looked, did not take the write turn
 
     now = T0 + dt.timedelta(hours=2)
     await fanout.sweep()
-    assert any(writers)
+    assert "write" in opened
     async with db.session(readonly=True) as s:
         assert await repo.task_states(s, alert_id=alert_id) == ["timed_out"]
 
@@ -84,13 +84,14 @@ async def test_expiry_writes_only_when_a_terminal_fell_silent(
         clock=lambda: now,
         heartbeat_timeout=90,
     )
-    writers = _count_writers(db, monkeypatch)
+    opened: list[str] = []
+    _spy_sessions(db, monkeypatch, opened)
     await uplinks.expire_silent()
-    assert writers and not any(writers)
+    assert opened and "write" not in opened
 
     now = T0 + dt.timedelta(seconds=91)
     await uplinks.expire_silent()
-    assert any(writers)
+    assert "write" in opened
     async with db.session(readonly=True) as s:
         terminal = await repo.get_terminal(s, ebrid=EBRID)
     assert terminal is not None and terminal.state == "offline"
@@ -118,14 +119,6 @@ async def test_a_claimed_task_reaches_its_adapter_before_any_write(
             s, worker_id=fanout.worker_id, now=T0, lease_seconds=30, limit=1
         )
         await s.commit()
-    real = db.session
-
-    @contextlib.asynccontextmanager
-    async def session(*, readonly: bool = False) -> AsyncIterator[Any]:
-        order.append("read" if readonly else "write")
-        async with real(readonly=readonly) as s:
-            yield s
-
-    monkeypatch.setattr(db, "session", session)
+    _spy_sessions(db, monkeypatch, order)
     await fanout._execute(task)
     assert "send" in order and "write" not in order[: order.index("send")], order
