@@ -358,7 +358,7 @@ class Fanout:
         # looked for on a read session first: this runs twice a second, and a writer session
         # would take SQLite's one write turn from the claim of a newly accepted alert
         async with self._db.session(readonly=True) as session:
-            if not await repo.tasks_past_deadline(session, now=now):
+            if not await repo.any_past_deadline(session, now=now):
                 return
         async with self._db.session() as session:
             overdue = await repo.tasks_past_deadline(session, now=now)

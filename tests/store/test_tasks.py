@@ -125,6 +125,8 @@ async def test_cancel_unfinished_and_deadline_queries(db: Database) -> None:
         assert unfinished == {open_.id, sending.id, other.id}
         overdue = await repo.tasks_past_deadline(s, now=T0 + timedelta(minutes=2))
         assert [t.id for t in overdue] == [sending.id]
+        assert await repo.any_past_deadline(s, now=T0 + timedelta(minutes=2))
+        assert not await repo.any_past_deadline(s, now=T0 - timedelta(minutes=2))
         cancelled = await repo.cancel_tasks(s, alert_id=alert_id, now=T0)
         await s.commit()
     assert {t.id for t in cancelled} == {open_.id, sending.id}

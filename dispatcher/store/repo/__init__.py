@@ -29,7 +29,6 @@ from dispatcher.store.repo.inventory import (
     mark_silent_offline,
     placements,
     terminal_regions,
-    terminals_by_ebrid,
     touch_terminal,
     upsert_adapter,
     upsert_terminal,
@@ -54,6 +53,7 @@ from dispatcher.store.repo.log import (
 )
 from dispatcher.store.repo.sightings import terminal_states, touch_terminals
 from dispatcher.store.repo.tasks import (
+    any_past_deadline,
     cancel_tasks,
     claim_due_tasks,
     due_task_count,
@@ -72,6 +72,7 @@ from dispatcher.store.repo.tasks import (
 __all__ = [
     "acks_for_alert",
     "alert_timeline",
+    "any_past_deadline",
     "any_silent",
     "append_log",
     "cancel_tasks",
@@ -114,7 +115,6 @@ __all__ = [
     "tasks_past_deadline",
     "terminal_regions",
     "terminal_states",
-    "terminals_by_ebrid",
     "touch_terminal",
     "touch_terminals",
     "unfinished_tasks",

@@ -207,20 +207,6 @@ async def touch_terminal(
     return (await session.execute(stmt)).first() is not None
 
 
-async def terminals_by_ebrid(
-    session: AsyncSession, *, ebrids: Sequence[str]
-) -> dict[str, TerminalRecord]:
-    """The known terminals among ``ebrids``, in chunks (one statement per 5,000)."""
-    wanted = sorted(set(ebrids))
-    found: dict[str, TerminalRecord] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        stmt = select(TERMINALS).where(TERMINALS.c.ebrid.in_(wanted[start : start + _CHUNK]))
-        found.update(
-            (r.ebrid, r) for r in map(terminal_record, (await session.execute(stmt)).all())
-        )
-    return found
-
-
 def _silent(cutoff: datetime, bearer: str) -> ColumnElement[bool]:
     return and_(
         TERMINALS.c.bearer == bearer,

@@ -201,6 +201,12 @@ async def release_worker_claims(
     return len((await session.execute(stmt)).all())
 
 
+async def any_past_deadline(session: AsyncSession, *, now: datetime) -> bool:
+    """Whether `tasks_past_deadline` would find one: a light read, no target lists."""
+    stmt = select(TASKS.c.id).where(_unfinished(), TASKS.c.deadline < now).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def tasks_past_deadline(session: AsyncSession, *, now: datetime) -> list[TaskRecord]:
     stmt = select(TASKS).where(_unfinished(), TASKS.c.deadline < now).order_by(*_ORDER)
     return await _records(session, list((await session.execute(stmt)).all()))
