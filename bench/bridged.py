@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.common import Load, Section
 from bench.fanout import HEADERS
-from bench.harness import FanoutHarness, Run, rows_for
+from bench.harness import FanoutHarness, Run, cpu_note, rows_for
 from simulators.drill.brokers import BridgedBrokers
 from simulators.fleet import fleet_ebrids
 
@@ -32,7 +32,9 @@ async def measure(count: int, work: Path, *, timeout: float) -> tuple[Run, list[
         leaf_urls = {e: leaf.broker.url for leaf in brokers.leaves for e in leaf.terminals}
         harness = FanoutHarness(work, CITY, count, root_url=brokers.root.url,
                                 leaf_urls=leaf_urls, timeout=timeout, concurrency=50,
-                                processes=max(len(brokers.leaves), -(-count // PER_PROCESS)))
+                                processes=max(len(brokers.leaves), -(-count // PER_PROCESS)),
+                                broker_pids=(brokers.root.pid,
+                                             *(leaf.broker.pid for leaf in brokers.leaves)))
         try:
             connect = await harness.setup()
             floor = await harness.floor()
@@ -65,6 +67,7 @@ def run(quick: bool = False, count: int | None = None) -> Section:
             f"{r.label}: intake {r.extra['intake_ms']:.0f} ms, fleet registered in "
             f"{r.extra['registration_s']:.1f} s, terminals' own first ack p99 "
             f"{_s(r.extra['terminal_p99_s'])}")
+    section.notes += cpu_note(count, floor, runs)
     section.notes.append(load.note())
     return section
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Load, Section
-from bench.harness import FanoutHarness, Run, rows_for
+from bench.harness import FanoutHarness, Run, cpu_note, rows_for
 from simulators.drill.brokers import Mosquitto
 
 COUNTY = "341523"
@@ -23,7 +23,7 @@ async def measure(count: int, work: Path, *, timeout: float,
     broker.start()
     runs: list[Run] = []
     harness = FanoutHarness(work, COUNTY, count, root_url=broker.url, processes=processes,
-                            timeout=timeout)
+                            timeout=timeout, broker_pids=(broker.pid,))
     try:
         connect = await harness.setup()
         floor = await harness.floor()
@@ -54,6 +54,7 @@ def run(quick: bool = False, sizes: list[int] | None = None) -> Section:
                 f"at an observer {_ms(r.extra.get('observer_ms'))}, fleet "
                 f"registered in {r.extra['registration_s']:.1f} s, terminals' own first ack "
                 f"p99 {_s(r.extra['terminal_p99_s'])} max {_s(r.extra['terminal_max_s'])}")
+        section.notes += cpu_note(count, floor, runs)
     section.notes.append(load.note())
     return section
 

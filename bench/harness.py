@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench.common import ms
+from bench.cpu import CpuMeter, describe
 from dispatcher.store.models import DISPATCH_LOG
 from dispatcher.store.repo.log import DELIVERED_EVENT
 from protocols.codes import RegionCode
@@ -62,7 +64,8 @@ def milestones(times: list[float], count: int) -> dict[float, float | None]:
 class FanoutHarness:
     def __init__(self, work: Path, region: str, count: int, *, root_url: str,
                  leaf_urls: dict[str, str] | None = None, processes: int = 1,
-                 timeout: float = 60.0, concurrency: int = 300) -> None:
+                 timeout: float = 60.0, concurrency: int = 300,
+                 broker_pids: tuple[int | None, ...] = ()) -> None:
         self.work = work
         self.region = RegionCode.parse(region)
         self.count = count
@@ -76,6 +79,9 @@ class FanoutHarness:
         self.platform: PlatformProcess | None = None
         self.settings = ensure_platform(work / "platform", self.region.value)
         self.credentials: list[Credentials] = []
+        self.cpu = CpuMeter()
+        self.cpu.watch("broker", broker_pids)
+        self.cpu.watch("harness", [os.getpid()])
 
     async def setup(self) -> float:
         self.credentials = await provision_fleet(
@@ -94,6 +100,8 @@ class FanoutHarness:
                                   heartbeat_seconds=600, play_seconds=PLAY_SECONDS,
                                   concurrency=self.concurrency)
                 self.fleets.append(FleetProcess(spec))
+        self.cpu.watch("fleet", [fleet.process.pid for fleet in self.fleets])
+        self.cpu.start()
         started = time.monotonic()
         for fleet in self.fleets:
             fleet.send("start")
@@ -134,8 +142,9 @@ class FanoutHarness:
         await asyncio.sleep(0.2)
         await collector.stop()
         await asyncio.sleep(PLAY_SECONDS + 1.0)  # playback over before the platform's run
-        return Run("bare broker floor", self.count, milestones(list(times.values()), self.count),
-                   {"acked": len(times)})
+        reached = milestones(list(times.values()), self.count)
+        return Run("bare broker floor", self.count, reached,
+                   {"acked": len(times), **self._cpu_until_99(t0, reached)})
 
     async def platform_run(self) -> Run:
         self.platform = PlatformProcess(
@@ -144,6 +153,7 @@ class FanoutHarness:
             self.work / "platform.log")
         signer = ensure_issuer(self.settings)  # before start: the trust store is read then
         await asyncio.to_thread(self.platform.start)
+        self.cpu.watch("platform", [self.platform.proc.pid if self.platform.proc else None])
         counter = AckCounter(self.settings.database_url)
         await counter.start()
         observer = Observer(self.root_url, [region_topic(self.region)], name="bench-observer")
@@ -193,7 +203,16 @@ class FanoutHarness:
                        "registration_s": settle,
                        "terminal_p99_s": percentile(sent, 99),
                        "terminal_max_s": max(sent) if sent else None,
+                       **self._cpu_until_99(t0, reached),
                    })
+
+    def _cpu_until_99(self, t0: float, reached: dict[float, float | None]) -> dict[str, Any]:
+        """CPU seconds per process group from the start signal until 99% acked."""
+        window = reached[0.99]
+        if window is None:
+            return {}
+        self.cpu.sample()
+        return {"cpu": self.cpu.used(t0, t0 + window), "cpu_window_s": window}
 
     async def _terminal_times(self, alert_id: str, t0: float) -> list[float]:
         times: list[float] = []
@@ -206,6 +225,7 @@ class FanoutHarness:
         return times
 
     def stop(self) -> None:
+        self.cpu.stop()
         if self.platform is not None:
             self.platform.stop()
         for fleet in self.fleets:
@@ -238,6 +258,13 @@ def rows_for(floor: Run, runs: list[Run]) -> list[list[Any]]:
     return rows
 
 
+def cpu_note(count: int, floor: Run, runs: list[Run]) -> list[str]:
+    """Who used the cores from the start signal until 99% acked, for the floor and each run."""
+    return [f"{count} terminals, CPU seconds until 99% acked, {run.label}: "
+            f"{describe(run.extra['cpu'], run.extra['cpu_window_s'])}"
+            for run in [floor, *runs] if run.extra.get("cpu") is not None]
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
@@ -246,4 +273,4 @@ def stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
 
 
-__all__ = ["FanoutHarness", "Run", "ms", "rows_for"]
+__all__ = ["FanoutHarness", "Run", "cpu_note", "ms", "rows_for"]

@@ -55,6 +55,12 @@ def test_fanout_beside_the_floor() -> None:
     section = fanout.run(quick=True)
     floor, runs = section.data["40"]["floor"], section.data["40"]["runs"]
     assert floor["extra"]["acked"] == 40 and runs[0]["extra"]["acked"] == 40
+    # who used the cores until 99% acked: the floor has no platform, the run has one
+    assert {"fleet", "broker", "harness"} <= set(floor["extra"]["cpu"])
+    assert "platform" not in floor["extra"]["cpu"]
+    # (at toy size the window is a few clock ticks: which groups, not how much)
+    assert {"platform", "fleet", "broker"} <= set(runs[0]["extra"]["cpu"])
+    assert any("CPU seconds until 99% acked, platform: platform" in n for n in section.notes)
 
 
 def test_bridged_brokers() -> None:
@@ -62,3 +68,4 @@ def test_bridged_brokers() -> None:
     section = bridged.run(quick=True)
     floor, runs = section.data["60"]["floor"], section.data["60"]["runs"]
     assert floor["extra"]["acked"] == 60 and runs[0]["extra"]["acked"] == 60
+    assert {"platform", "fleet", "broker"} <= set(runs[0]["extra"]["cpu"])
