@@ -146,7 +146,7 @@ class RegionCode:
         return self.value
 
 
-@lru_cache(maxsize=1 << 14)  # a city's terminals share a few thousand village codes
+@lru_cache(maxsize=1 << 16)  # a province's terminals share some 10^4 village codes
 def _level_of(text: str) -> RegionLevel | None:
     """Level of the deepest non-zero part, or None when a part above it is zero.
 

@@ -14,15 +14,16 @@ from datetime import datetime
 from typing import Any
 
 ALERT_STATES = frozenset(
-    {"accepted", "waiting", "dispatching", "completed", "partial", "failed", "cancelled",
-     "expired"}
+    {"accepted", "waiting", "dispatching", "completed", "partial", "failed", "cancelled", "expired"}
 )
 TASK_STATES = frozenset(
     {"planned", "sending", "sent", "acked", "partial", "failed", "timed_out", "cancelled"}
 )
 # Must agree with domain.tasks.TERMINAL_STATES: recovery, cancel and deadline sweeps skip these.
 TASK_TERMINAL_STATES = frozenset({"acked", "partial", "failed", "timed_out", "cancelled"})
-ACK_STATES = frozenset({"received", "verified", "playing", "played", "rejected", "failed"})
+ACK_STATES = frozenset(
+    {"received", "verified", "playing", "played", "stopped", "rejected", "failed"}
+)
 
 
 def new_id() -> str:
@@ -65,8 +66,7 @@ class NewAlert:
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(self, start_at=self.start_at, end_at=self.end_at,
-                       created_at=self.created_at)
+        _require_aware(self, start_at=self.start_at, end_at=self.end_at, created_at=self.created_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +121,13 @@ class NewTask:
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(self, not_before=self.not_before, deadline=self.deadline,
-                       next_attempt_at=self.next_attempt_at, created_at=self.created_at)
+        _require_aware(
+            self,
+            not_before=self.not_before,
+            deadline=self.deadline,
+            next_attempt_at=self.next_attempt_at,
+            created_at=self.created_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)

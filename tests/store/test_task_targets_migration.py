@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import json
 
-from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from dispatcher.store import repo
 from dispatcher.store.db import Database
-from dispatcher.store.migrate import alembic_config
 from tests.store.factories import T0, make_alert, make_task
+from tests.store.migrating import migrate
 
 TARGETS = tuple(f"6341523{n:016d}" for n in range(3000))
-
-
-def _to(revision: str, *, down: bool = False):  # type: ignore[no-untyped-def]
-    def run(connection: Connection) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        (command.downgrade if down else command.upgrade)(config, revision)
-
-    return run
-
-
-async def _migrate(db: Database, revision: str, *, down: bool = False) -> None:
-    async with db.session() as session:
-        conn = await session.connection()
-        await conn.run_sync(_to(revision, down=down))
-        await session.commit()
 
 
 async def test_target_lists_survive_a_downgrade_and_an_upgrade(db: Database) -> None:
@@ -38,13 +21,13 @@ async def test_target_lists_survive_a_downgrade_and_an_upgrade(db: Database) -> 
         alert_id = await repo.insert_alert(s, alert=make_alert(), tasks=[big, small], events=[])
         await s.commit()
 
-    await _migrate(db, "0005", down=True)
+    await migrate(db, "0005", down=True)
     async with db.session(readonly=True) as s:
         rows = (await s.execute(text("SELECT id, targets FROM tasks"))).all()
     stored = {task_id: tuple(json.loads(t) if isinstance(t, str) else t) for task_id, t in rows}
     assert stored == {big.id: TARGETS, small.id: ("t-1",)}
 
-    await _migrate(db, "head")
+    await migrate(db, "head")
     async with db.session() as s:
         tasks = await repo.tasks_for_alert(s, alert_id=alert_id)
         assert {t.id: t.targets for t in tasks} == {big.id: TARGETS, small.id: ("t-1",)}
