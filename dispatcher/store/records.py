@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 ALERT_STATES = frozenset(
-    {"accepted", "waiting", "dispatching", "completed", "partial", "failed", "cancelled", "expired"}
+    {"accepted", "waiting", "dispatching", "completed", "partial", "failed", "cancelled",
+     "expired"}
 )
 TASK_STATES = frozenset(
     {"planned", "sending", "sent", "acked", "partial", "failed", "timed_out", "cancelled"}
@@ -66,7 +67,8 @@ class NewAlert:
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(self, start_at=self.start_at, end_at=self.end_at, created_at=self.created_at)
+        _require_aware(self, start_at=self.start_at, end_at=self.end_at,
+                       created_at=self.created_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +123,8 @@ class NewTask:
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        _require_aware(
-            self,
-            not_before=self.not_before,
-            deadline=self.deadline,
-            next_attempt_at=self.next_attempt_at,
-            created_at=self.created_at,
-        )
+        _require_aware(self, not_before=self.not_before, deadline=self.deadline,
+                       next_attempt_at=self.next_attempt_at, created_at=self.created_at)
 
 
 @dataclass(frozen=True, slots=True)
